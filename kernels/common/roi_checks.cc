@@ -1,0 +1,73 @@
+#include "roi_checks.h"
+
+#include "roi_align_geometry.h"
+
+namespace ort_roi {
+
+bool IsFloatType(DType t) {
+  return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16;
+}
+
+Status CheckFeatureMap(const char* op, const char* name, const TensorDesc& x) {
+  if (!IsFloatType(x.dtype)) {
+    return Invalid(op, "input '", name, "' must be float32, float64 or float16, got ",
+                   DTypeName(x.dtype));
+  }
+  if (x.rank() != 4) {
+    return Invalid(op, "input '", name, "' must have rank 4 [N, C, H, W], got shape ",
+                   ShapeString(x.dims));
+  }
+  // A sample on an empty map would have no pixel to read.
+  if (x.dim(2) <= 0 || x.dim(3) <= 0) {
+    return Invalid(op, "input '", name, "' must have positive height and width, got shape ",
+                   ShapeString(x.dims));
+  }
+  return Status::Ok();
+}
+
+Status CheckRois(const char* op, const TensorDesc& rois, DType feature_type) {
+  if (rois.dtype != feature_type) {
+    return Invalid(op, "input 'rois' must have the feature map's type ", DTypeName(feature_type),
+                   ", got ", DTypeName(rois.dtype));
+  }
+  if (rois.rank() != 2 || rois.dim(1) != 5) {
+    return Invalid(op, "input 'rois' must have shape [K, 5] (batch_index, x1, y1, x2, y2), got ",
+                   ShapeString(rois.dims));
+  }
+  return Status::Ok();
+}
+
+Status CheckPooledSize(const char* op, int64_t output_height, int64_t output_width) {
+  if (output_height <= 0 || output_width <= 0) {
+    return Invalid(op, "attributes 'output_height' and 'output_width' must be positive, got ",
+                   output_height, " and ", output_width);
+  }
+  return Status::Ok();
+}
+
+Status CheckSpatialScale(const char* op, const char* name, float spatial_scale) {
+  if (!(std::isfinite(spatial_scale) && spatial_scale > 0.f)) {
+    return Invalid(op, "attribute '", name, "' must be a finite positive number, got ",
+                   spatial_scale);
+  }
+  return Status::Ok();
+}
+
+Status CheckSamplingRatio(const char* op, int64_t sampling_ratio) {
+  // Non-positive means adaptive. A fixed grid beyond the adaptive cap would
+  // cost unbounded work per bin, so it is refused rather than silently capped.
+  if (sampling_ratio > kMaxSamplingGrid) {
+    return Invalid(op, "attribute 'sampling_ratio' must be at most ", kMaxSamplingGrid, ", got ",
+                   sampling_ratio);
+  }
+  return Status::Ok();
+}
+
+Status CheckFlag(const char* op, const char* name, int64_t value) {
+  if (value != 0 && value != 1) {
+    return Invalid(op, "attribute '", name, "' must be 0 or 1, got ", value);
+  }
+  return Status::Ok();
+}
+
+}  // namespace ort_roi

@@ -1,0 +1,41 @@
+// Input rules shared by the roi pooling ops (RoIAlign, RoIPool, PSRoIAlign,
+// PSRoIPool, MultiScaleRoIAlign). Each op's own <op>_check.cc composes these;
+// no kernel or binding repeats them.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "half.h"
+#include "status.h"
+#include "tensor_desc.h"
+
+namespace ort_roi {
+
+bool IsFloatType(DType t);
+
+// X is [N, C, H, W] of a float type; rois is [K, 5] of the same type.
+Status CheckFeatureMap(const char* op, const char* name, const TensorDesc& x);
+Status CheckRois(const char* op, const TensorDesc& rois, DType feature_type);
+
+Status CheckPooledSize(const char* op, int64_t output_height, int64_t output_width);
+Status CheckSpatialScale(const char* op, const char* name, float spatial_scale);
+Status CheckSamplingRatio(const char* op, int64_t sampling_ratio);
+Status CheckFlag(const char* op, const char* name, int64_t value);
+
+// Every roi's batch index (column 0) is an integer in [0, batch). torchvision
+// casts it to int unchecked, so a bad one reads another image or out of bounds.
+template <typename T>
+Status CheckRoisBatchIndex(const char* op, const T* rois, int64_t num_rois, int64_t batch) {
+  using A = typename Acc<T>::type;
+  for (int64_t k = 0; k < num_rois; ++k) {
+    const A b = Load<A>(rois[k * 5]);
+    if (!(b >= A(0) && b < static_cast<A>(batch)) || std::floor(b) != b) {
+      return Invalid(op, "input 'rois' row ", k, " has batch index ", b,
+                     ", which is not an integer in [0, ", batch, ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ort_roi

@@ -1,0 +1,63 @@
+// Small helpers every op binding uses: attributes, tensor descriptions,
+// status conversion, the thread pool, and dtype dispatch.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "common/half.h"
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+#include "ort/ort_api.h"
+
+namespace ort_roi {
+
+// Attributes. The optional forms return `fallback` when the node lacks the
+// attribute; the required forms fail with a message naming op and attribute.
+int64_t AttrInt(const OrtKernelInfo* info, const char* name, int64_t fallback);
+float AttrFloat(const OrtKernelInfo* info, const char* name, float fallback);
+Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out);
+Status RequiredAttrFloats(const char* op, const OrtKernelInfo* info, const char* name,
+                          std::vector<float>* out);
+
+DType ToDType(ONNXTensorElementDataType t);
+TensorDesc Describe(const Ort::ConstValue& v);
+
+OrtStatusPtr ToOrtStatus(const Status& s);
+
+// Runs `body` and turns anything it throws into an ORT status, so that no
+// exception crosses the C boundary back into ONNX Runtime.
+template <typename Body>
+OrtStatusPtr Guard(const char* op, Body&& body) {
+  try {
+    return body();
+  } catch (const Ort::Exception& e) {
+    return Ort::GetApi().CreateStatus(e.GetOrtErrorCode(), (std::string(op) + ": " + e.what()).c_str());
+  } catch (const std::exception& e) {
+    return Ort::GetApi().CreateStatus(ORT_FAIL, (std::string(op) + ": " + e.what()).c_str());
+  }
+}
+
+// A ParallelFor backed by the session's intra-op thread pool.
+ParallelFor OrtParallelFor(const Ort::KernelContext& ctx);
+
+// Calls fn(T{}) with T the C++ storage type of a float dtype.
+template <typename Fn>
+void DispatchFloat(DType t, Fn&& fn) {
+  switch (t) {
+    case DType::kFloat32: fn(float{}); break;
+    case DType::kFloat64: fn(double{}); break;
+    case DType::kFloat16: fn(Half{}); break;
+    default: break;  // refused by the op's check before dispatch
+  }
+}
+
+template <typename T>
+const T* InputData(const Ort::ConstValue& v) {
+  return reinterpret_cast<const T*>(v.GetTensorRawData());
+}
+
+}  // namespace ort_roi

@@ -1,0 +1,34 @@
+// RoIAlign (torchvision.ops.roi_align): average of bilinear samples per bin.
+#pragma once
+
+#include <cstdint>
+
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+
+namespace ort_roi {
+
+struct RoIAlignParams {
+  int64_t output_height = 0;  // required
+  int64_t output_width = 0;   // required
+  float spatial_scale = 1.0f;
+  int64_t sampling_ratio = -1;  // <= 0: adaptive, ceil(roi_size / output_size)
+  int64_t aligned = 0;          // 1: shift by half a pixel (torchvision aligned=True)
+};
+
+// x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
+struct RoIAlignShape {
+  int64_t batch, channels, height, width, num_rois;
+};
+
+// Shapes, types and attributes. The batch indices are checked separately
+// (CheckRoisBatchIndex) because they live in the rois' memory.
+Status CheckRoIAlign(const RoIAlignParams& p, const TensorDesc& x, const TensorDesc& rois);
+
+// T is float, double or Half. Rois with non-finite coordinates give zeros.
+template <typename T>
+void RoIAlignCpu(const RoIAlignParams& p, const RoIAlignShape& s, const T* x, const T* rois, T* y,
+                 const ParallelFor& parallel_for);
+
+}  // namespace ort_roi

@@ -1,0 +1,32 @@
+// RoIPool (torchvision.ops.roi_pool): max over the integer pixels of each bin.
+#pragma once
+
+#include <cstdint>
+
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+
+namespace ort_roi {
+
+struct RoIPoolParams {
+  int64_t output_height = 0;  // required
+  int64_t output_width = 0;   // required
+  float spatial_scale = 1.0f;
+};
+
+// x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
+struct RoIPoolShape {
+  int64_t batch, channels, height, width, num_rois;
+};
+
+// Shapes, types and attributes; batch indices are checked by CheckRoisBatchIndex.
+Status CheckRoIPool(const RoIPoolParams& p, const TensorDesc& x, const TensorDesc& rois);
+
+// T is float, double or Half. Empty bins and rois with non-finite coordinates
+// give zeros.
+template <typename T>
+void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolShape& s, const T* x, const T* rois, T* y,
+                const ParallelFor& parallel_for);
+
+}  // namespace ort_roi
