@@ -11,6 +11,8 @@ or, with options of your own:
     ort_roi.register(so)
 """
 
+from pathlib import Path as _Path
+
 from ._library import (
     DOMAIN,
     InferenceSession,
@@ -20,6 +22,14 @@ from ._library import (
 )
 
 __version__ = "0.1.0"
+
+# Installed, the PyTorch side is the subpackage ort_roi/export. In a source
+# checkout it is the folder export/ beside this one: make `import
+# ort_roi.export` find it there too, so code run from the checkout's root
+# behaves like the installed package.
+_checkout_export = _Path(__file__).resolve().parent.parent / "export" / "__init__.py"
+if not (_Path(__file__).parent / "export").is_dir() and _checkout_export.is_file():
+    __path__.append(str(_checkout_export.parent.parent))
 
 __all__ = [
     "DOMAIN",

@@ -86,7 +86,11 @@ def providers() -> list[str]:
 
 def register(session_options: ort.SessionOptions) -> ort.SessionOptions:
     """Register ort_roi's ops on ``session_options`` (idempotent); returns it."""
-    if session_options.get_session_config_entry(_REGISTERED_KEY) != "1":
+    try:
+        done = session_options.get_session_config_entry(_REGISTERED_KEY) == "1"
+    except RuntimeError:  # ORT raises for a key never set
+        done = False
+    if not done:
         session_options.register_custom_ops_library(get_library_path())
         session_options.add_session_config_entry(_REGISTERED_KEY, "1")
     return session_options

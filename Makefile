@@ -1,0 +1,41 @@
+# Two entry points, each of which sets everything up first:
+#   make example   build, install, run a one-node model and compare with torchvision
+#   make test      build, install, run the test suite
+# Everything goes into the virtual environment $(VENV); nothing else is touched.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+# A torch/torchvision pair whose compiled ops load. torch 2.13.0 from PyPI
+# goes with torchvision 0.28.0; "!=2.13.0+cpu" stops pip from taking a
+# CPU-only local build of 2.13.0 (some images prefer one), against which
+# torchvision's ops do not load.
+TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
+# The oldest ONNX Runtime the library is built to load in (Debian trixie's
+# headers, API 21); the tests load the library in it as well as in the newest.
+OLDEST_ORT := 1.21.0
+
+.PHONY: setup install example test bench clean
+
+$(VENV)/.deps: Makefile pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q $(TORCH_PAIR) "scikit-build-core>=0.10"
+	$(PIP) install -q --target $(VENV)/ort-$(OLDEST_ORT) --no-deps "onnxruntime==$(OLDEST_ORT)"
+	touch $@
+
+setup: $(VENV)/.deps
+
+# Re-run on every call: the build directory is kept, so only edits recompile.
+install: setup
+	$(PIP) install -q --no-build-isolation ".[export,test]"
+
+example: install
+	$(PY) examples/roi_align_example.py
+
+test: install
+	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,23 @@
+"""Test session set-up.
+
+Parity tests compare with torchvision run in this process. If torchvision's
+compiled ops cannot run (a CPU-only torch build that torchvision was not built
+against, say), every parity test would be meaningless: stop the whole run
+with a failure instead of letting anything skip.
+"""
+
+import pytest
+
+
+def pytest_sessionstart(session):
+    try:
+        import torch
+        import torchvision
+
+        torchvision.ops.roi_align(torch.zeros(1, 1, 2, 2), torch.zeros(1, 5), 1)
+    except Exception as e:  # any failure here means no reference to compare with
+        pytest.exit(
+            f"torchvision's compiled ops cannot run, so no parity test can: {type(e).__name__}: {e}\n"
+            "Install a torch/torchvision pair that works (see the README: `make test` does).",
+            returncode=3,
+        )
