@@ -4,10 +4,14 @@
 namespace ort_roi {
 
 std::vector<const OrtCustomOp*> CpuOps() {
-  return {
-      RoIAlignCpuOp(),
-      RoIPoolCpuOp(),
-  };
+  std::vector<const OrtCustomOp*> all;
+  for (auto ops : {
+           RoIAlignCpuOps(),
+           RoIPoolCpuOps(),
+       }) {
+    all.insert(all.end(), ops.begin(), ops.end());
+  }
+  return all;
 }
 
 }  // namespace ort_roi

@@ -5,19 +5,24 @@
 // A Kernel provides:
 //   static constexpr const char* kName;
 //   static constexpr size_t kInputs, kOutputs;
-//   static ONNXTensorElementDataType InputType(size_t i);   // UNDEFINED: any
+//   static ONNXTensorElementDataType InputType(size_t i, ONNXTensorElementDataType t);
 //   static ONNXTensorElementDataType OutputType(size_t i);
 //   static bool InputOptional(size_t i);
 //   static Status Create(const OrtKernelInfo* info, Kernel* out);  // reads attributes
 //   static void InferShape(const ShapeInfer& ctx);  // output types and shapes
 //   OrtStatusPtr Compute(OrtKernelContext* ctx);
 //
-// Inputs typed UNDEFINED let one kernel serve float, double and float16 and
-// let the op's own check report a dtype mismatch by name, instead of ORT
-// refusing the graph with "no kernel def matches".
+// Types: each op is registered once per float type `t` (float, double,
+// float16). Its main input (X, boxes) is typed UNDEFINED, i.e. any type, and
+// outputs of that type take it from there; the other float inputs are typed
+// `t`. So X float32 with rois float64 still reaches a kernel, whose check
+// reports the mismatch by name, instead of ORT refusing the graph with "no
+// kernel def matches". ORT before 1.23 allows one UNDEFINED input at most
+// when an output is UNDEFINED, hence one registration per type of the rest.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "ort/op_helpers.h"
 #include "ort/shape_infer.h"
@@ -34,7 +39,7 @@ struct KernelHost {
 
 template <typename Kernel>
 struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*WithStatus=*/true> {
-  explicit CustomOp(const char* provider) : provider_(provider) {
+  CustomOp(const char* provider, ONNXTensorElementDataType type) : provider_(provider), type_(type) {
     this->InferOutputShapeFn = [](const OrtCustomOp*, OrtShapeInferContext* ctx) -> OrtStatusPtr {
       return Guard(Kernel::kName, [&]() -> OrtStatusPtr {
         Kernel::InferShape(ShapeInfer(ctx));
@@ -56,7 +61,7 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
   const char* GetName() const { return Kernel::kName; }
   const char* GetExecutionProviderType() const { return provider_; }
   size_t GetInputTypeCount() const { return Kernel::kInputs; }
-  ONNXTensorElementDataType GetInputType(size_t i) const { return Kernel::InputType(i); }
+  ONNXTensorElementDataType GetInputType(size_t i) const { return Kernel::InputType(i, type_); }
   size_t GetOutputTypeCount() const { return Kernel::kOutputs; }
   ONNXTensorElementDataType GetOutputType(size_t i) const { return Kernel::OutputType(i); }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t i) const {
@@ -65,6 +70,16 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
 
  private:
   const char* provider_;
+  ONNXTensorElementDataType type_;
 };
+
+// The op's registrations for every float type, on one execution provider.
+template <typename Kernel>
+std::vector<const OrtCustomOp*> FloatTypeOps(const char* provider) {
+  static const CustomOp<Kernel> f32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
+  static const CustomOp<Kernel> f64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE);
+  static const CustomOp<Kernel> f16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16);
+  return {&f32, &f64, &f16};
+}
 
 }  // namespace ort_roi

@@ -1,4 +1,5 @@
-// Every op's OrtCustomOp, one accessor per (op, execution provider). The
+// Every op's OrtCustomOps, one accessor per (op, execution provider), each
+// giving the op's registrations (one per float type, see custom_op.h). The
 // tables in cpu_ops.cc (and cuda_ops.cc when CUDA is built) list them.
 #pragma once
 
@@ -11,8 +12,8 @@ namespace ort_roi {
 constexpr const char* kCpuProvider = "CPUExecutionProvider";
 constexpr const char* kCudaProvider = "CUDAExecutionProvider";
 
-const OrtCustomOp* RoIAlignCpuOp();
-const OrtCustomOp* RoIPoolCpuOp();
+std::vector<const OrtCustomOp*> RoIAlignCpuOps();
+std::vector<const OrtCustomOp*> RoIPoolCpuOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA

@@ -12,7 +12,10 @@ struct RoIAlignKernel {
   static constexpr const char* kName = "RoIAlign";
   static constexpr size_t kInputs = 2;
   static constexpr size_t kOutputs = 1;
-  static ONNXTensorElementDataType InputType(size_t) { return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED; }
+  // X is any type (checked in Compute); rois is the registration's type.
+  static ONNXTensorElementDataType InputType(size_t i, ONNXTensorElementDataType t) {
+    return i == 0 ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED : t;
+  }
   static ONNXTensorElementDataType OutputType(size_t) { return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED; }
   static bool InputOptional(size_t) { return false; }
 
@@ -56,9 +59,6 @@ struct RoIAlignKernel {
 
 }  // namespace
 
-const OrtCustomOp* RoIAlignCpuOp() {
-  static const CustomOp<RoIAlignKernel> op(kCpuProvider);
-  return &op;
-}
+std::vector<const OrtCustomOp*> RoIAlignCpuOps() { return FloatTypeOps<RoIAlignKernel>(kCpuProvider); }
 
 }  // namespace ort_roi

@@ -12,7 +12,10 @@ struct RoIPoolKernel {
   static constexpr const char* kName = "RoIPool";
   static constexpr size_t kInputs = 2;
   static constexpr size_t kOutputs = 1;
-  static ONNXTensorElementDataType InputType(size_t) { return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED; }
+  // X is any type (checked in Compute); rois is the registration's type.
+  static ONNXTensorElementDataType InputType(size_t i, ONNXTensorElementDataType t) {
+    return i == 0 ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED : t;
+  }
   static ONNXTensorElementDataType OutputType(size_t) { return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED; }
   static bool InputOptional(size_t) { return false; }
 
@@ -54,9 +57,6 @@ struct RoIPoolKernel {
 
 }  // namespace
 
-const OrtCustomOp* RoIPoolCpuOp() {
-  static const CustomOp<RoIPoolKernel> op(kCpuProvider);
-  return &op;
-}
+std::vector<const OrtCustomOp*> RoIPoolCpuOps() { return FloatTypeOps<RoIPoolKernel>(kCpuProvider); }
 
 }  // namespace ort_roi
