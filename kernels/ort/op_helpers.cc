@@ -22,6 +22,21 @@ float AttrFloat(const OrtKernelInfo* info, const char* name, float fallback) {
   return v;
 }
 
+std::vector<int64_t> AttrInts(const OrtKernelInfo* info, const char* name) {
+  std::vector<int64_t> v;
+  size_t n = 0;
+  OrtStatus* st = Ort::GetApi().KernelInfoGetAttributeArray_int64(info, name, nullptr, &n);
+  if (st == nullptr && n > 0) {
+    v.resize(n);
+    st = Ort::GetApi().KernelInfoGetAttributeArray_int64(info, name, v.data(), &n);
+  }
+  if (st != nullptr) {
+    Ort::GetApi().ReleaseStatus(st);
+    v.clear();
+  }
+  return v;
+}
+
 Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out) {
   OrtStatus* st = Ort::GetApi().KernelInfoGetAttribute_int64(info, name, out);
   if (st != nullptr) {

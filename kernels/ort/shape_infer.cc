@@ -52,6 +52,27 @@ int64_t ShapeInfer::AttrInt(const char* name, int64_t fallback) const {
   return v;
 }
 
+std::vector<int64_t> ShapeInfer::AttrInts(const char* name) const {
+  const OrtOpAttr* attr = nullptr;
+  OrtStatus* st = Ort::GetApi().ShapeInferContext_GetAttribute(ctx_, name, &attr);
+  if (st != nullptr || attr == nullptr) {
+    if (st != nullptr) Ort::GetApi().ReleaseStatus(st);
+    return {};
+  }
+  // ReadOpAttr reports the size it needs when the buffer is too small.
+  size_t bytes = 0;
+  st = Ort::GetApi().ReadOpAttr(attr, ORT_OP_ATTR_INTS, nullptr, 0, &bytes);
+  if (st != nullptr) Ort::GetApi().ReleaseStatus(st);
+  std::vector<int64_t> v(bytes / sizeof(int64_t));
+  if (v.empty()) return v;
+  st = Ort::GetApi().ReadOpAttr(attr, ORT_OP_ATTR_INTS, v.data(), v.size() * sizeof(int64_t), &bytes);
+  if (st != nullptr) {
+    Ort::GetApi().ReleaseStatus(st);
+    return {};
+  }
+  return v;
+}
+
 void ShapeInfer::SetOutput(size_t i, ONNXTensorElementDataType type,
                            const std::vector<InferDim>& dims) const {
   OrtTensorTypeAndShapeInfo* raw = nullptr;

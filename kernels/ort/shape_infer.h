@@ -39,6 +39,8 @@ class ShapeInfer {
   size_t InputCount() const;
   InferTensor Input(size_t i) const;
   int64_t AttrInt(const char* name, int64_t fallback) const;
+  // An int list attribute, or empty when absent or unreadable.
+  std::vector<int64_t> AttrInts(const char* name) const;
   void SetOutput(size_t i, ONNXTensorElementDataType type, const std::vector<InferDim>& dims) const;
 
  private:

@@ -1,0 +1,51 @@
+// DeformConv2d (torchvision.ops.deform_conv2d) with the attributes of ONNX
+// DeformConv: every kernel tap samples the input bilinearly at its regular
+// position moved by a learned offset, optionally scaled by a mask (DCNv2),
+// and the samples are then combined as in a grouped convolution.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+
+namespace ort_roi {
+
+// The node's attributes as written; an empty list takes ONNX's default.
+struct DeformConvParams {
+  std::vector<int64_t> strides;       // (h, w); default 1, 1
+  std::vector<int64_t> pads;          // (top, left, bottom, right); default 0
+  std::vector<int64_t> dilations;     // (h, w); default 1, 1
+  std::vector<int64_t> kernel_shape;  // (kh, kw); default W's dims 2 and 3
+  int64_t group = 1;
+  int64_t offset_group = 1;
+};
+
+// Everything the kernel needs, resolved and checked. Pointers follow:
+// x [batch, in_channels, height, width], w [out_channels, in_channels / group,
+// kernel_h, kernel_w], offset [batch, 2 * offset_group * kernel_h * kernel_w,
+// out_height, out_width] as (dy, dx) pairs per tap, bias [out_channels],
+// mask [batch, offset_group * kernel_h * kernel_w, out_height, out_width],
+// y [batch, out_channels, out_height, out_width].
+struct DeformConvShape {
+  int64_t batch, in_channels, height, width;
+  int64_t out_channels, kernel_h, kernel_w;
+  int64_t out_height, out_width;
+  int64_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+  int64_t group, offset_group;
+};
+
+// Every input rule. bias and mask are null when absent. Fills `shape`.
+Status CheckDeformConv(const DeformConvParams& p, const TensorDesc& x, const TensorDesc& w,
+                       const TensorDesc& offset, const TensorDesc* bias, const TensorDesc* mask,
+                       DeformConvShape* shape);
+
+// T is float, double or Half (which computes in float). bias and mask may be
+// null. Coordinates that are NaN sample 0.
+template <typename T>
+void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* offset, const T* bias,
+                   const T* mask, T* y, const ParallelFor& parallel_for);
+
+}  // namespace ort_roi
