@@ -20,7 +20,7 @@ import numpy as np
 
 from ._library import DOMAIN, InferenceSession
 
-__all__ = ["roi_align", "roi_pool", "to_rois"]
+__all__ = ["deform_conv2d", "roi_align", "roi_pool", "to_rois"]
 
 _ONNX_TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}
 
@@ -119,3 +119,51 @@ def roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *
     oh, ow = _pair(output_size)
     attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale))
     return _run("RoIPool", attrs, {"X": x, "rois": rois}, providers)
+
+
+def _onnx_pads(padding) -> tuple[int, ...]:
+    """torchvision's ``padding`` (int or (ph, pw), symmetric) or ONNX's
+    4 values (top, left, bottom, right) as ONNX ``pads``."""
+    if isinstance(padding, (int, np.integer)):
+        return (int(padding),) * 4
+    values = tuple(int(v) for v in padding)
+    if len(values) == 2:
+        return values * 2
+    if len(values) == 4:
+        return values
+    raise ValueError(f"padding must be an int, (ph, pw) or (top, left, bottom, right); got {padding}")
+
+
+def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None,
+                  *, providers=None) -> np.ndarray:
+    """torchvision.ops.deform_conv2d: ``input [N, Cin, H, W]``, ``offset [N,
+    2*offset_groups*kh*kw, Ho, Wo]``, ``weight [Cout, Cin/groups, kh, kw]``,
+    optional ``bias [Cout]`` and ``mask [N, offset_groups*kh*kw, Ho, Wo]``;
+    returns ``[N, Cout, Ho, Wo]``. ``padding`` may also be ONNX's
+    (top, left, bottom, right). Groups and offset groups are inferred from the
+    shapes, as torchvision does."""
+    x = _float_input(input)
+    w = np.ascontiguousarray(np.asarray(weight))
+    off = np.ascontiguousarray(np.asarray(offset))
+    if x.ndim != 4 or w.ndim != 4 or off.ndim != 4:
+        raise ValueError(f"input, weight and offset must have rank 4, got shapes "
+                         f"{x.shape}, {w.shape} and {off.shape}")
+    kh, kw = w.shape[2:]
+    offset_group = off.shape[1] // (2 * kh * kw) if kh * kw else 0
+    if offset_group == 0:
+        raise ValueError(f"offset has {off.shape[1]} channels; it needs a multiple of "
+                         f"2 * kh * kw = {2 * kh * kw}")
+    if w.shape[1] == 0:
+        raise ValueError(f"weight dim 1 (Cin / groups) must be positive, got shape {w.shape}")
+    # Tuples: the attributes are part of the session cache's key.
+    attrs = dict(strides=_pair(stride), pads=_onnx_pads(padding),
+                 dilations=_pair(dilation), group=x.shape[1] // w.shape[1],
+                 offset_group=offset_group)
+    inputs = {"X": x, "W": w, "offset": off}
+    if bias is not None or mask is not None:
+        # Without a bias torchvision adds zeros: the same sum as none at all.
+        b = np.zeros(w.shape[0], x.dtype) if bias is None else bias
+        inputs["B"] = np.ascontiguousarray(np.asarray(b))
+    if mask is not None:
+        inputs["mask"] = np.ascontiguousarray(np.asarray(mask))
+    return _run("DeformConv2d", attrs, inputs, providers)
