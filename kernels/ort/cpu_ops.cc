@@ -8,6 +8,7 @@ std::vector<const OrtCustomOp*> CpuOps() {
   for (auto ops : {
            RoIAlignCpuOps(),
            RoIPoolCpuOps(),
+           MultiScaleRoIAlignCpuOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

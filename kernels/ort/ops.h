@@ -14,6 +14,7 @@ constexpr const char* kCudaProvider = "CUDAExecutionProvider";
 
 std::vector<const OrtCustomOp*> RoIAlignCpuOps();
 std::vector<const OrtCustomOp*> RoIPoolCpuOps();
+std::vector<const OrtCustomOp*> MultiScaleRoIAlignCpuOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA
