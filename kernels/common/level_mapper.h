@@ -1,11 +1,12 @@
 // Which pyramid level a roi is pooled from: torchvision's LevelMapper (eq. 1
 // of the FPN paper), shared by the CPU and CUDA kernels of MultiScaleRoIAlign.
 //
-// torchvision computes the mapping in the boxes' dtype, step by step:
+// torchvision computes the mapping step by step in the boxes' dtype (float16
+// boxes upcast to float32 by box_area):
 //   level = floor(canonical_level + log2(sqrt(area) / canonical_scale) + 1e-6)
 // clamped to [k_min, k_max], index = level - k_min. Every step below is done
-// in the accumulation type `A` in that order, so a box maps where torchvision
-// maps it (float16 boxes map as torchvision maps their float32 values).
+// in the accumulation type `A` (float for float16) in that order, so a box
+// maps where torchvision maps it, up to the last ulp.
 #pragma once
 
 #include <cmath>
