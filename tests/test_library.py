@@ -132,3 +132,12 @@ def test_missing_library_is_reported_clearly(monkeypatch, tmp_path):
     monkeypatch.setenv("ORT_ROI_LIBRARY", str(tmp_path / "nope.so"))
     with pytest.raises(FileNotFoundError, match="ORT_ROI_LIBRARY"):
         ort_roi.get_library_path()
+
+
+def test_cli_info_lists_schemas_and_built_ops():
+    out = subprocess.run([sys.executable, "-m", "ort_roi.cli", "info"], check=True,
+                         capture_output=True, text=True).stdout
+    info = json.loads(out)
+    assert info["library"] == LIB
+    assert len(info["schemas"]) == 8
+    assert {"RoIAlign", "RoIPool"} <= set(info["ops_built"]) <= set(info["schemas"])
