@@ -22,7 +22,8 @@ def _has_kernel(schema) -> bool:
         [node], "probe",
         [helper.make_tensor_value_info(n, TensorProto.INT64 if n == "idxs" else TensorProto.FLOAT,
                                        None) for n in inputs],
-        [helper.make_tensor_value_info(p.name, TensorProto.UNDEFINED, None) for p in schema.outputs])
+        [helper.make_tensor_value_info(p.name, TensorProto.INT64 if p.name == "keep" else TensorProto.FLOAT,
+                                       None) for p in schema.outputs])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
                                                     helper.make_opsetid(ort_roi.DOMAIN, 1)],
                               ir_version=8)
