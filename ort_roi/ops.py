@@ -24,7 +24,10 @@ import numpy as np
 
 from ._library import DOMAIN, InferenceSession
 
-__all__ = ["infer_scales", "multi_scale_roi_align", "roi_align", "roi_pool", "to_rois"]
+__all__ = [
+    "infer_scales", "multi_scale_roi_align", "ps_roi_align", "ps_roi_pool", "roi_align",
+    "roi_pool", "to_rois",
+]
 
 _ONNX_TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}
 
@@ -123,6 +126,30 @@ def roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *
     oh, ow = _pair(output_size)
     attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale))
     return _run("RoIPool", attrs, {"X": x, "rois": rois}, providers)
+
+
+def ps_roi_align(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0,
+                 sampling_ratio: int = -1, *, boxes_num=None, providers=None) -> np.ndarray:
+    """torchvision.ops.ps_roi_align on ``input [N, C * oh * ow, H, W]``; returns ``[K, C, oh, ow]``.
+
+    As in torchvision, there is no ``aligned`` switch: the half-pixel offset is always applied.
+    """
+    x = _float_input(input)
+    rois = to_rois(boxes, x.dtype, boxes_num)
+    oh, ow = _pair(output_size)
+    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale),
+                 sampling_ratio=int(sampling_ratio))
+    return _run("PSRoIAlign", attrs, {"X": x, "rois": rois}, providers)
+
+
+def ps_roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *,
+                boxes_num=None, providers=None) -> np.ndarray:
+    """torchvision.ops.ps_roi_pool on ``input [N, C * oh * ow, H, W]``; returns ``[K, C, oh, ow]``."""
+    x = _float_input(input)
+    rois = to_rois(boxes, x.dtype, boxes_num)
+    oh, ow = _pair(output_size)
+    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale))
+    return _run("PSRoIPool", attrs, {"X": x, "rois": rois}, providers)
 
 
 def infer_scales(feature_shapes: Sequence[Sequence[int]],

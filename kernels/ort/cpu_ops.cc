@@ -8,6 +8,8 @@ std::vector<const OrtCustomOp*> CpuOps() {
   for (auto ops : {
            RoIAlignCpuOps(),
            RoIPoolCpuOps(),
+           PSRoIAlignCpuOps(),
+           PSRoIPoolCpuOps(),
            MultiScaleRoIAlignCpuOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
