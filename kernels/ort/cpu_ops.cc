@@ -10,6 +10,8 @@ std::vector<const OrtCustomOp*> CpuOps() {
            RoIPoolCpuOps(),
            PSRoIAlignCpuOps(),
            PSRoIPoolCpuOps(),
+           NmsCpuOps(),
+           BatchedNmsCpuOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

@@ -16,6 +16,8 @@ std::vector<const OrtCustomOp*> RoIAlignCpuOps();
 std::vector<const OrtCustomOp*> RoIPoolCpuOps();
 std::vector<const OrtCustomOp*> PSRoIAlignCpuOps();
 std::vector<const OrtCustomOp*> PSRoIPoolCpuOps();
+std::vector<const OrtCustomOp*> NmsCpuOps();
+std::vector<const OrtCustomOp*> BatchedNmsCpuOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA
