@@ -25,11 +25,12 @@ import numpy as np
 from ._library import DOMAIN, InferenceSession
 
 __all__ = [
-    "infer_scales", "multi_scale_roi_align", "ps_roi_align", "ps_roi_pool", "roi_align",
-    "roi_pool", "to_rois",
+    "batched_nms", "infer_scales", "multi_scale_roi_align", "nms", "ps_roi_align", "ps_roi_pool",
+    "roi_align", "roi_pool", "to_rois",
 ]
 
-_ONNX_TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}
+_FLOAT_TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}
+_ONNX_TYPES = {**_FLOAT_TYPES, np.dtype(np.int64): 7}
 
 BoxesLike = Union[np.ndarray, Sequence[np.ndarray]]
 
@@ -72,22 +73,22 @@ def _pair(output_size) -> tuple[int, int]:
 
 def _float_input(x) -> np.ndarray:
     x = np.asarray(x)
-    if x.dtype not in _ONNX_TYPES:
+    if x.dtype not in _FLOAT_TYPES:
         raise TypeError(f"input must be float32, float64 or float16, got {x.dtype}")
     return np.ascontiguousarray(x)
 
 
 @functools.lru_cache(maxsize=64)
-def _session(op: str, attrs: tuple, input_names: tuple, dtype: np.dtype, providers: tuple):
-    from onnx import TensorProto, helper  # onnx is only needed to build the model
+def _session(op: str, attrs: tuple, inputs: tuple, out_dtype: np.dtype, providers: tuple):
+    """``inputs`` holds (name, dtype) pairs; the graph is typed by them."""
+    from onnx import helper  # onnx is only needed to build the model
 
-    elem = _ONNX_TYPES[dtype]
-    node = helper.make_node(op, list(input_names), ["Y"], domain=DOMAIN, **dict(attrs))
+    node = helper.make_node(op, [n for n, _ in inputs], ["Y"], domain=DOMAIN, **dict(attrs))
     graph = helper.make_graph(
         [node],
         op,
-        [helper.make_tensor_value_info(n, elem, None) for n in input_names],
-        [helper.make_tensor_value_info("Y", elem, None)],
+        [helper.make_tensor_value_info(n, _ONNX_TYPES[t], None) for n, t in inputs],
+        [helper.make_tensor_value_info("Y", _ONNX_TYPES[out_dtype], None)],
     )
     model = helper.make_model(
         graph,
@@ -97,9 +98,11 @@ def _session(op: str, attrs: tuple, input_names: tuple, dtype: np.dtype, provide
     return InferenceSession(model.SerializeToString(), providers=list(providers))
 
 
-def _run(op: str, attrs: dict, inputs: dict, providers) -> np.ndarray:
-    dtype = next(iter(inputs.values())).dtype
-    sess = _session(op, tuple(sorted(attrs.items())), tuple(inputs), dtype,
+def _run(op: str, attrs: dict, inputs: dict, providers, out_dtype=None) -> np.ndarray:
+    """Runs the node; its output has ``out_dtype``, by default the first input's."""
+    typed = tuple((n, v.dtype) for n, v in inputs.items())
+    out = np.dtype(out_dtype) if out_dtype is not None else typed[0][1]
+    sess = _session(op, tuple(sorted(attrs.items())), typed, out,
                     tuple(providers or ("CPUExecutionProvider",)))
     return sess.run(None, inputs)[0]
 
@@ -232,3 +235,23 @@ def multi_scale_roi_align(features, boxes: BoxesLike, output_size, sampling_rati
                  aligned=int(bool(aligned)))
     inputs = {"rois": rois, **{f"X_{i}": m for i, m in enumerate(maps)}}
     return _run("MultiScaleRoIAlign", attrs, inputs, providers)
+
+
+def nms(boxes, scores, iou_threshold: float, *, providers=None) -> np.ndarray:
+    """torchvision.ops.nms: ``boxes [N, 4]`` (x1, y1, x2, y2), ``scores [N]``
+    of the same float type; returns the kept indices (int64), best first."""
+    attrs = dict(iou_threshold=float(iou_threshold))
+    return _run("NMS", attrs, {"boxes": _float_input(boxes), "scores": _float_input(scores)},
+                providers, np.int64)
+
+
+def batched_nms(boxes, scores, idxs, iou_threshold: float, *, providers=None) -> np.ndarray:
+    """torchvision.ops.batched_nms: NMS within each class ``idxs [N]`` (any
+    integers, cast to int64); returns the kept indices (int64), best first."""
+    labels = np.asarray(idxs)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"idxs must be integers, got {labels.dtype}")
+    attrs = dict(iou_threshold=float(iou_threshold))
+    inputs = {"boxes": _float_input(boxes), "scores": _float_input(scores),
+              "idxs": np.ascontiguousarray(labels, dtype=np.int64)}
+    return _run("BatchedNMS", attrs, inputs, providers, np.int64)

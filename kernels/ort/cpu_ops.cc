@@ -11,6 +11,8 @@ std::vector<const OrtCustomOp*> CpuOps() {
            PSRoIAlignCpuOps(),
            PSRoIPoolCpuOps(),
            MultiScaleRoIAlignCpuOps(),
+           NmsCpuOps(),
+           BatchedNmsCpuOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

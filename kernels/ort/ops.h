@@ -17,6 +17,8 @@ std::vector<const OrtCustomOp*> RoIPoolCpuOps();
 std::vector<const OrtCustomOp*> PSRoIAlignCpuOps();
 std::vector<const OrtCustomOp*> PSRoIPoolCpuOps();
 std::vector<const OrtCustomOp*> MultiScaleRoIAlignCpuOps();
+std::vector<const OrtCustomOp*> NmsCpuOps();
+std::vector<const OrtCustomOp*> BatchedNmsCpuOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA
