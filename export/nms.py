@@ -50,18 +50,22 @@ def patched():
     """Point every module-level name bound to torchvision's batched_nms at ours.
 
     torchvision's detection models call `box_ops.batched_nms` (the attribute of
-    torchvision.ops.boxes); torchvision.ops and user code may hold it under
-    their own name, so every loaded module that does is patched.
+    torchvision.ops.boxes); torchvision.ops and user code hold it under names
+    of their own, so every global of every loaded module that is it is
+    patched. A reference kept elsewhere (a closure, an attribute) is not.
     """
-    holders = [module for module in list(sys.modules.values())
-               if getattr(module, "batched_nms", None) is _TORCHVISION_BATCHED_NMS]
+    original, this_module = _TORCHVISION_BATCHED_NMS, sys.modules[__name__]
+    bindings = [(module, name) for module in list(sys.modules.values())
+                if module is not this_module
+                for name, value in list(getattr(module, "__dict__", {}).items())
+                if value is original]
     try:
-        for module in holders:
-            module.batched_nms = batched_nms
+        for module, name in bindings:
+            setattr(module, name, batched_nms)
         yield
     finally:
-        for module in holders:
-            module.batched_nms = _TORCHVISION_BATCHED_NMS
+        for module, name in bindings:
+            setattr(module, name, original)
 
 
 def _keep_dims():

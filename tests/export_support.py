@@ -44,4 +44,6 @@ def run(proto: onnx.ModelProto, inputs: dict[str, np.ndarray]) -> list[np.ndarra
     so = ort.SessionOptions()
     so.log_severity_level = 3
     session = ort_roi.InferenceSession(proto.SerializeToString(), so)
-    return session.run(None, inputs)
+    # An exporter may drop an input the graph does not read (or keep it).
+    wanted = {i.name for i in session.get_inputs()}
+    return session.run(None, {k: v for k, v in inputs.items() if k in wanted})
