@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import onnx
 import pytest
 import torch
 import torchvision.ops as tvo
@@ -168,3 +169,11 @@ def test_batched_nms_op_is_torchvisions_per_class_result(n, dtype):
     actual = torch.ops.ort_roi.batched_nms(boxes, scores, classes, 0.5)
     assert torch.equal(actual, expected)
     assert torch.equal(actual, tvo.batched_nms(boxes, scores, classes, 0.5))
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+def test_writes_the_model_it_returns(exporter, tmp_path):
+    model, inputs, _, _ = CASES["roi_pool"]
+    path = tmp_path / "model.onnx"
+    proto = export(model, tuple(inputs.values()), EXPORTERS[exporter], f=path)
+    assert onnx.load(path) == proto
