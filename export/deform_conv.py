@@ -27,9 +27,9 @@ def deform_conv2d_ts(g, x, weight, offset, mask, bias, stride_h, stride_w, pad_h
     inputs = [x, weight, offset, bias] + ([mask] if use_mask else [])
     # The output's spatial size is offset's, whose shape torchvision checks.
     dims = [dim(x, 0), dim(weight, 0), dim(offset, 2), dim(offset, 3)]
-    return ts_node(g, "DeformConv2d", *inputs, like=x, dims=dims,
-                   strides_i=attrs["strides"], pads_i=attrs["pads"],
-                   dilations_i=attrs["dilations"], group_i=groups, offset_group_i=offset_groups)
+    # TorchScript's g.op takes an attribute's type from a suffix of its name.
+    typed = {f"{name}_i": value for name, value in attrs.items()}
+    return ts_node(g, "DeformConv2d", *inputs, like=x, dims=dims, **typed)
 
 
 def deform_conv2d(x, weight, offset, mask, bias, stride_h: int, stride_w: int, pad_h: int,

@@ -46,6 +46,11 @@ class Detectorish(nn.Module):
         return pooled[keep].sum(dim=(1, 2, 3))
 
 
+class Roi(nn.Module):
+    def forward(self, image, boxes):
+        return torchvision.ops.roi_align(image, [boxes], 2)
+
+
 def _inputs():
     gen = torch.Generator().manual_seed(0)
     xy = torch.rand(6, 2, generator=gen) * 40
@@ -134,8 +139,3 @@ def test_torchvision_export_after_ours_uses_torchvisions_symbolics():
     torch.onnx.export(roi_model, _inputs()[:2], buffer, dynamo=False, opset_version=17)
     ops = {n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node}
     assert "RoiAlign" in ops  # ONNX's own, from torchvision's symbolic
-
-
-class Roi(nn.Module):
-    def forward(self, image, boxes):
-        return torchvision.ops.roi_align(image, [boxes], 2)
