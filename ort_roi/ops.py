@@ -9,20 +9,28 @@ model and a session, then runs it. Box formats people bring are accepted:
 
 ``aligned=None`` takes the convention's default: False for torchvision's
 formats, True for Paddle's (``paddle.vision.ops.roi_align``).
+
+``multi_scale_roi_align`` takes torchvision's ``MultiScaleRoIAlign``
+convention (a dict of named feature maps and the image sizes, from which the
+scales are inferred) or a plain list of feature maps with their scales.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Sequence, Union
+from typing import Mapping, Sequence, Union
 
 import numpy as np
 
 from ._library import DOMAIN, InferenceSession
 
-__all__ = ["deform_conv2d", "roi_align", "roi_pool", "to_rois"]
+__all__ = [
+    "batched_nms", "deform_conv2d", "infer_scales", "multi_scale_roi_align", "nms", "ps_roi_align",
+    "ps_roi_pool", "roi_align", "roi_pool", "to_rois",
+]
 
-_ONNX_TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}
+_FLOAT_TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}
+_ONNX_TYPES = {**_FLOAT_TYPES, np.dtype(np.int64): 7}
 
 BoxesLike = Union[np.ndarray, Sequence[np.ndarray]]
 
@@ -65,22 +73,22 @@ def _pair(output_size) -> tuple[int, int]:
 
 def _float_input(x) -> np.ndarray:
     x = np.asarray(x)
-    if x.dtype not in _ONNX_TYPES:
+    if x.dtype not in _FLOAT_TYPES:
         raise TypeError(f"input must be float32, float64 or float16, got {x.dtype}")
     return np.ascontiguousarray(x)
 
 
 @functools.lru_cache(maxsize=64)
-def _session(op: str, attrs: tuple, input_names: tuple, dtype: np.dtype, providers: tuple):
-    from onnx import TensorProto, helper  # onnx is only needed to build the model
+def _session(op: str, attrs: tuple, inputs: tuple, out_dtype: np.dtype, providers: tuple):
+    """``inputs`` holds (name, dtype) pairs; the graph is typed by them."""
+    from onnx import helper  # onnx is only needed to build the model
 
-    elem = _ONNX_TYPES[dtype]
-    node = helper.make_node(op, list(input_names), ["Y"], domain=DOMAIN, **dict(attrs))
+    node = helper.make_node(op, [n for n, _ in inputs], ["Y"], domain=DOMAIN, **dict(attrs))
     graph = helper.make_graph(
         [node],
         op,
-        [helper.make_tensor_value_info(n, elem, None) for n in input_names],
-        [helper.make_tensor_value_info("Y", elem, None)],
+        [helper.make_tensor_value_info(n, _ONNX_TYPES[t], None) for n, t in inputs],
+        [helper.make_tensor_value_info("Y", _ONNX_TYPES[out_dtype], None)],
     )
     model = helper.make_model(
         graph,
@@ -90,9 +98,11 @@ def _session(op: str, attrs: tuple, input_names: tuple, dtype: np.dtype, provide
     return InferenceSession(model.SerializeToString(), providers=list(providers))
 
 
-def _run(op: str, attrs: dict, inputs: dict, providers) -> np.ndarray:
-    dtype = next(iter(inputs.values())).dtype
-    sess = _session(op, tuple(sorted(attrs.items())), tuple(inputs), dtype,
+def _run(op: str, attrs: dict, inputs: dict, providers, out_dtype=None) -> np.ndarray:
+    """Runs the node; its output has ``out_dtype``, by default the first input's."""
+    typed = tuple((n, v.dtype) for n, v in inputs.items())
+    out = np.dtype(out_dtype) if out_dtype is not None else typed[0][1]
+    sess = _session(op, tuple(sorted(attrs.items())), typed, out,
                     tuple(providers or ("CPUExecutionProvider",)))
     return sess.run(None, inputs)[0]
 
@@ -121,6 +131,130 @@ def roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *
     return _run("RoIPool", attrs, {"X": x, "rois": rois}, providers)
 
 
+def ps_roi_align(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0,
+                 sampling_ratio: int = -1, *, boxes_num=None, providers=None) -> np.ndarray:
+    """torchvision.ops.ps_roi_align on ``input [N, C * oh * ow, H, W]``; returns ``[K, C, oh, ow]``.
+
+    As in torchvision, there is no ``aligned`` switch: the half-pixel offset is always applied.
+    """
+    x = _float_input(input)
+    rois = to_rois(boxes, x.dtype, boxes_num)
+    oh, ow = _pair(output_size)
+    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale),
+                 sampling_ratio=int(sampling_ratio))
+    return _run("PSRoIAlign", attrs, {"X": x, "rois": rois}, providers)
+
+
+def ps_roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *,
+                boxes_num=None, providers=None) -> np.ndarray:
+    """torchvision.ops.ps_roi_pool on ``input [N, C * oh * ow, H, W]``; returns ``[K, C, oh, ow]``."""
+    x = _float_input(input)
+    rois = to_rois(boxes, x.dtype, boxes_num)
+    oh, ow = _pair(output_size)
+    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale))
+    return _run("PSRoIPool", attrs, {"X": x, "rois": rois}, providers)
+
+
+def infer_scales(feature_shapes: Sequence[Sequence[int]],
+                 image_shapes: Sequence[Sequence[int]]) -> list[float]:
+    """The spatial scale of each feature map, as torchvision's MultiScaleRoIAlign
+    infers it (``_setup_scales``/``_infer_scale``): ``2 ** round(log2(H / H_max))``,
+    with ``H`` the map's height and ``H_max`` the largest image height."""
+    if not image_shapes:
+        raise ValueError("image_shapes should not be empty")
+    max_h = max(int(s[0]) for s in image_shapes)
+    scales = []
+    for shape in feature_shapes:
+        # torchvision takes log2 of a float32 and rounds half to even; its
+        # float32 log2 is correctly rounded, numpy's is not always: go through
+        # float64 and round to float32.
+        approx = np.float32(float(shape[-2]) / float(max_h))
+        level = np.round(np.float32(np.log2(np.float64(approx))))
+        scales.append(2.0 ** float(level))
+    return scales
+
+
+def _select_features(features, featmap_names) -> list[np.ndarray]:
+    if isinstance(features, Mapping):
+        # torchvision keeps the dict's order and drops maps not named.
+        names = list(features) if featmap_names is None else list(featmap_names)
+        chosen = [v for k, v in features.items() if k in names]
+    else:
+        if featmap_names is not None:
+            raise ValueError("featmap_names selects from a dict of feature maps, got a list")
+        chosen = list(features)
+    if not chosen:
+        raise ValueError("no feature map to pool from")
+    maps = [_float_input(f) for f in chosen]
+    if len({m.dtype for m in maps}) != 1:
+        raise TypeError(f"feature maps must share one dtype, got {[m.dtype.name for m in maps]}")
+    return maps
+
+
+def multi_scale_roi_align(features, boxes: BoxesLike, output_size, sampling_ratio: int = -1, *,
+                          spatial_scales: Sequence[float] | None = None,
+                          image_shapes: Sequence[Sequence[int]] | None = None,
+                          featmap_names: Sequence[str] | None = None,
+                          canonical_scale: int = 224, canonical_level: int = 4,
+                          aligned: bool = False, boxes_num=None, providers=None) -> np.ndarray:
+    """torchvision.ops.MultiScaleRoIAlign as one fused node; returns ``[K, C, oh, ow]``
+    in the order of the boxes.
+
+    Feature maps, finest first, all ``[N, C, H_l, W_l]`` of one dtype, come as
+
+    - torchvision's ``Dict[str, ndarray]`` with ``image_shapes`` (a list of
+      ``(height, width)``, one per image) and optionally ``featmap_names``:
+      the maps named (all when ``None``) in the dict's order, with scales
+      inferred from the image sizes as torchvision does::
+
+          multi_scale_roi_align({"0": p2, "1": p3, "2": p4, "3": p5}, [boxes0, boxes1],
+                                7, 2, image_shapes=[(800, 1216), (800, 1216)])
+
+    - or a list of maps with ``spatial_scales``, one per map::
+
+          multi_scale_roi_align([p2, p3, p4, p5], rois, (7, 7),
+                                spatial_scales=[1 / 4, 1 / 8, 1 / 16, 1 / 32])
+
+    Give exactly one of ``spatial_scales`` and ``image_shapes``. ``boxes`` is
+    ``[K, 5]`` rois, a list of ``[L, 4]`` per image, or ``[K, 4]`` with
+    ``boxes_num``, in input-image coordinates. ``canonical_scale`` and
+    ``canonical_level`` are torchvision's LevelMapper parameters;
+    ``aligned=True`` pools with the half-pixel offset (torchvision's module
+    always uses False).
+    """
+    maps = _select_features(features, featmap_names)
+    if (spatial_scales is None) == (image_shapes is None):
+        raise ValueError("give exactly one of spatial_scales and image_shapes")
+    if image_shapes is not None:
+        spatial_scales = infer_scales([m.shape for m in maps], image_shapes)
+    rois = to_rois(boxes, maps[0].dtype, boxes_num)
+    oh, ow = _pair(output_size)
+    attrs = dict(output_height=oh, output_width=ow, sampling_ratio=int(sampling_ratio),
+                 spatial_scales=tuple(float(s) for s in spatial_scales),
+                 canonical_scale=int(canonical_scale), canonical_level=int(canonical_level),
+                 aligned=int(bool(aligned)))
+    inputs = {"rois": rois, **{f"X_{i}": m for i, m in enumerate(maps)}}
+    return _run("MultiScaleRoIAlign", attrs, inputs, providers)
+
+
+def nms(boxes, scores, iou_threshold: float, *, providers=None) -> np.ndarray:
+    """torchvision.ops.nms: ``boxes [N, 4]`` (x1, y1, x2, y2), ``scores [N]``
+    of the same float type; returns the kept indices (int64), best first."""
+    attrs = dict(iou_threshold=float(iou_threshold))
+    return _run("NMS", attrs, {"boxes": _float_input(boxes), "scores": _float_input(scores)},
+                providers, np.int64)
+
+
+def batched_nms(boxes, scores, idxs, iou_threshold: float, *, providers=None) -> np.ndarray:
+    """torchvision.ops.batched_nms: NMS within each class ``idxs [N]`` (any
+    integers, cast to int64); returns the kept indices (int64), best first."""
+    labels = np.asarray(idxs)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"idxs must be integers, got {labels.dtype}")
+    attrs = dict(iou_threshold=float(iou_threshold))
+    inputs = {"boxes": _float_input(boxes), "scores": _float_input(scores),
+              "idxs": np.ascontiguousarray(labels, dtype=np.int64)}
+    return _run("BatchedNMS", attrs, inputs, providers, np.int64)
 def _onnx_pads(padding) -> tuple[int, ...]:
     """torchvision's ``padding`` (int or (ph, pw), symmetric) or ONNX's
     4 values (top, left, bottom, right) as ONNX ``pads``."""

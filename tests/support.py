@@ -67,3 +67,15 @@ def random_rois(rng: np.random.Generator, k: int, n: int, extent: float, dtype) 
     wh = rng.uniform(0, 0.75 * extent, (k, 2))
     b = rng.integers(0, n, (k, 1))
     return np.concatenate([b, xy, xy + wh], axis=1).astype(dtype)
+
+
+def random_boxes(rng: np.random.Generator, n: int, extent: float, dtype,
+                 integral: bool = False) -> np.ndarray:
+    """[n, 4] boxes (x1, y1, x2, y2) inside about [0, 1.5 * extent], many
+    overlapping; `integral` puts every corner on whole numbers, which makes
+    equal areas and IoUs that are exact fractions (0.5, 0.3, ...) common."""
+    xy = rng.uniform(0, extent, (n, 2))
+    wh = rng.uniform(0, 0.5 * extent, (n, 2))
+    if integral:
+        xy, wh = np.round(xy), np.round(wh)
+    return np.concatenate([xy, xy + wh], axis=1).astype(dtype)

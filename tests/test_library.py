@@ -132,3 +132,18 @@ def test_missing_library_is_reported_clearly(monkeypatch, tmp_path):
     monkeypatch.setenv("ORT_ROI_LIBRARY", str(tmp_path / "nope.so"))
     with pytest.raises(FileNotFoundError, match="ORT_ROI_LIBRARY"):
         ort_roi.get_library_path()
+
+
+def test_cli_info_lists_schemas_and_built_ops():
+    out = subprocess.run([sys.executable, "-m", "ort_roi.cli", "info"], check=True,
+                         capture_output=True, text=True).stdout
+    info = json.loads(out)
+    assert info["library"] == LIB
+    assert len(info["schemas"]) == 8
+    # Exactly the ops that have a binding in the source tree report as built.
+    bindings = Path(__file__).resolve().parent.parent / "kernels" / "ort"
+    bound = {m for f in bindings.glob("*_op.cc")
+             for m in re.findall(r'kName = "(\w+)"', f.read_text())}
+    assert {"RoIAlign", "RoIPool"} <= bound
+    assert set(info["ops_built"]) == bound
+    assert set(info["ops_built"]) <= set(info["schemas"])

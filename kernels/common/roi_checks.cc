@@ -1,5 +1,7 @@
 #include "roi_checks.h"
 
+#include <sstream>
+
 #include "roi_align_geometry.h"
 
 namespace ort_roi {
@@ -66,6 +68,23 @@ Status CheckSamplingRatio(const char* op, int64_t sampling_ratio) {
 Status CheckFlag(const char* op, const char* name, int64_t value) {
   if (value != 0 && value != 1) {
     return Invalid(op, "attribute '", name, "' must be 0 or 1, got ", value);
+  }
+  return Status::Ok();
+}
+
+Status CheckPositionSensitiveChannels(const char* op, const TensorDesc& x, int64_t output_height,
+                                      int64_t output_width) {
+  const int64_t channels = x.dim(1);
+  if (channels == 0) return Status::Ok();  // zero output channels, as in torchvision
+  int64_t bins = 0;
+  const bool overflow = __builtin_mul_overflow(output_height, output_width, &bins);
+  if (overflow || channels % bins != 0) {
+    std::ostringstream product;
+    product << output_height << " * " << output_width;
+    if (!overflow) product << " = " << bins;
+    return Invalid(op, "input 'X' has ", channels,
+                   " channels, which is not a multiple of output_height * output_width (",
+                   product.str(), ")");
   }
   return Status::Ok();
 }

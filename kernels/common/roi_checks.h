@@ -23,6 +23,11 @@ Status CheckSpatialScale(const char* op, const char* name, float spatial_scale);
 Status CheckSamplingRatio(const char* op, int64_t sampling_ratio);
 Status CheckFlag(const char* op, const char* name, int64_t value);
 
+// PSRoIAlign, PSRoIPool: X's channels split into output_height * output_width
+// groups, one per bin. Call after CheckPooledSize and CheckFeatureMap.
+Status CheckPositionSensitiveChannels(const char* op, const TensorDesc& x, int64_t output_height,
+                                      int64_t output_width);
+
 // Every roi's batch index (column 0) is an integer in [0, batch). torchvision
 // casts it to int unchecked, so a bad one reads another image or out of bounds.
 template <typename T>

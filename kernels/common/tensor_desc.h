@@ -9,7 +9,7 @@
 
 namespace ort_roi {
 
-enum class DType { kFloat32, kFloat64, kFloat16, kInt64, kOther };
+enum class DType { kFloat32, kFloat64, kFloat16, kInt64, kInt32, kOther };
 
 inline const char* DTypeName(DType t) {
   switch (t) {
@@ -17,6 +17,7 @@ inline const char* DTypeName(DType t) {
     case DType::kFloat64: return "float64";
     case DType::kFloat16: return "float16";
     case DType::kInt64: return "int64";
+    case DType::kInt32: return "int32";
     default: return "an unsupported type";
   }
 }

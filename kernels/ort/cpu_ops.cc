@@ -8,6 +8,11 @@ std::vector<const OrtCustomOp*> CpuOps() {
   for (auto ops : {
            RoIAlignCpuOps(),
            RoIPoolCpuOps(),
+           PSRoIAlignCpuOps(),
+           PSRoIPoolCpuOps(),
+           MultiScaleRoIAlignCpuOps(),
+           NmsCpuOps(),
+           BatchedNmsCpuOps(),
            DeformConvCpuOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());

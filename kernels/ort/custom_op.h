@@ -11,6 +11,9 @@
 //   static Status Create(const OrtKernelInfo* info, Kernel* out);  // reads attributes
 //   static void InferShape(const ShapeInfer& ctx);  // output types and shapes
 //   OrtStatusPtr Compute(OrtKernelContext* ctx);
+// and may provide
+//   static constexpr bool kVariadicLast = true;  // the last input takes one or
+//       // more tensors; kInputs counts it once, Compute sees every tensor.
 //
 // Types: each op is registered once per float type `t` (float, double,
 // float16). Its main input (X, boxes) is typed UNDEFINED, i.e. any type, and
@@ -22,12 +25,20 @@
 #pragma once
 
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "ort/op_helpers.h"
 #include "ort/shape_infer.h"
 
 namespace ort_roi {
+
+// Kernel::kVariadicLast, false when the kernel does not declare it.
+template <typename Kernel, typename = void>
+struct VariadicLast : std::false_type {};
+template <typename Kernel>
+struct VariadicLast<Kernel, std::void_t<decltype(Kernel::kVariadicLast)>>
+    : std::bool_constant<Kernel::kVariadicLast> {};
 
 template <typename Kernel>
 struct KernelHost {
@@ -65,8 +76,15 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
   size_t GetOutputTypeCount() const { return Kernel::kOutputs; }
   ONNXTensorElementDataType GetOutputType(size_t i) const { return Kernel::OutputType(i); }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t i) const {
+    if (VariadicLast<Kernel>::value && i + 1 == Kernel::kInputs) return INPUT_OUTPUT_VARIADIC;
     return Kernel::InputOptional(i) ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
   }
+  // Used by ORT only for a variadic input: at least one tensor. Registered
+  // as heterogeneous so that tensors of mixed types reach the kernel, whose
+  // check names the odd one out ("input 'X_2' must have X_0's type"),
+  // rather than ORT refusing the graph with a "bound to different types".
+  int GetVariadicInputMinArity() const { return 1; }
+  bool GetVariadicInputHomogeneity() const { return false; }
 
  private:
   const char* provider_;

@@ -46,6 +46,15 @@ Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* na
   return Status::Ok();
 }
 
+Status RequiredAttrFloat(const char* op, const OrtKernelInfo* info, const char* name, float* out) {
+  OrtStatus* st = Ort::GetApi().KernelInfoGetAttribute_float(info, name, out);
+  if (st != nullptr) {
+    Ort::GetApi().ReleaseStatus(st);
+    return Invalid(op, "required float attribute '", name, "' is missing");
+  }
+  return Status::Ok();
+}
+
 Status RequiredAttrFloats(const char* op, const OrtKernelInfo* info, const char* name,
                           std::vector<float>* out) {
   size_t n = 0;
@@ -67,6 +76,7 @@ DType ToDType(ONNXTensorElementDataType t) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return DType::kFloat64;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return DType::kFloat16;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return DType::kInt64;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return DType::kInt32;
     default: return DType::kOther;
   }
 }

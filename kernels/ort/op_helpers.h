@@ -20,6 +20,7 @@ namespace ort_roi {
 int64_t AttrInt(const OrtKernelInfo* info, const char* name, int64_t fallback);
 float AttrFloat(const OrtKernelInfo* info, const char* name, float fallback);
 Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out);
+Status RequiredAttrFloat(const char* op, const OrtKernelInfo* info, const char* name, float* out);
 // An int list attribute, or empty when the node does not set it.
 std::vector<int64_t> AttrInts(const OrtKernelInfo* info, const char* name);
 Status RequiredAttrFloats(const char* op, const OrtKernelInfo* info, const char* name,

@@ -14,6 +14,11 @@ constexpr const char* kCudaProvider = "CUDAExecutionProvider";
 
 std::vector<const OrtCustomOp*> RoIAlignCpuOps();
 std::vector<const OrtCustomOp*> RoIPoolCpuOps();
+std::vector<const OrtCustomOp*> PSRoIAlignCpuOps();
+std::vector<const OrtCustomOp*> PSRoIPoolCpuOps();
+std::vector<const OrtCustomOp*> MultiScaleRoIAlignCpuOps();
+std::vector<const OrtCustomOp*> NmsCpuOps();
+std::vector<const OrtCustomOp*> BatchedNmsCpuOps();
 std::vector<const OrtCustomOp*> DeformConvCpuOps();
 
 std::vector<const OrtCustomOp*> CpuOps();

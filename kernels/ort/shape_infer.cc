@@ -108,15 +108,24 @@ void InferPooledShape(const ShapeInfer& ctx, size_t feature, size_t rois, int64_
   const InferTensor r = ctx.Input(rois);
   InferDim channels = x.Dim(4, 1);
   if (channel_divisor != 1) {
-    channels = channels.symbol.empty() && channels.value >= 0
-                   ? InferDim::Known(channels.value / channel_divisor)
-                   : InferDim{};
+    // A divisor that is unknown (<= 0) or does not divide C is left for
+    // Compute to report; the dim is then unknown.
+    const bool divides = channels.symbol.empty() && channels.value >= 0 && channel_divisor > 0 &&
+                         channels.value % channel_divisor == 0;
+    channels = divides ? InferDim::Known(channels.value / channel_divisor) : InferDim{};
   }
   const ONNXTensorElementDataType type =
       x.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ? x.type : r.type;
   ctx.SetOutput(0, type,
                 {r.Dim(2, 0), channels, InferDim::Known(ctx.AttrInt("output_height", -1)),
                  InferDim::Known(ctx.AttrInt("output_width", -1))});
+}
+
+int64_t PooledBins(const ShapeInfer& ctx) {
+  const int64_t h = ctx.AttrInt("output_height", 0), w = ctx.AttrInt("output_width", 0);
+  int64_t bins = 0;
+  if (h <= 0 || w <= 0 || __builtin_mul_overflow(h, w, &bins)) return 0;
+  return bins;
 }
 
 }  // namespace ort_roi

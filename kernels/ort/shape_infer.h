@@ -56,4 +56,8 @@ namespace ort_roi {
 // (input `feature`) dim 1, of the feature map's type.
 void InferPooledShape(const ShapeInfer& ctx, size_t feature, size_t rois, int64_t channel_divisor);
 
+// output_height * output_width from the node's attributes (the channel
+// divisor of the position-sensitive ops), or 0 when it is not a valid size.
+int64_t PooledBins(const ShapeInfer& ctx);
+
 }  // namespace ort_roi

@@ -1,0 +1,44 @@
+// MultiScaleRoIAlign (torchvision.ops.MultiScaleRoIAlign): each roi is pooled
+// with RoIAlign from the one pyramid level torchvision's LevelMapper picks
+// for it, in a single pass over the rois (no per-level gather or scatter).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+
+namespace ort_roi {
+
+struct MultiScaleRoIAlignParams {
+  int64_t output_height = 0;  // required
+  int64_t output_width = 0;   // required
+  int64_t sampling_ratio = -1;  // <= 0: adaptive, ceil(roi_size / output_size)
+  std::vector<float> spatial_scales;  // required, one per level, finest first
+  int64_t canonical_scale = 224;
+  int64_t canonical_level = 4;
+  int64_t aligned = 0;
+};
+
+// rois: [K, 5]; x[l]: [N, C, heights[l], widths[l]]; y: [K, C, output_height, output_width].
+struct MultiScaleRoIAlignShape {
+  int64_t batch, channels, num_rois;
+  std::vector<int64_t> heights, widths;
+};
+
+// Shapes, types and attributes; `x` holds X_0 ... X_{L-1}. The batch indices
+// are checked separately (CheckRoisBatchIndex).
+Status CheckMultiScaleRoIAlign(const MultiScaleRoIAlignParams& p, const TensorDesc& rois,
+                               const std::vector<TensorDesc>& x);
+
+// T is float, double or Half; x[l] points at level l's map. Rois that map to
+// no level (negative or NaN area) and rois with non-finite coordinates give
+// zeros. With one level every roi is pooled from it (torchvision then calls
+// roi_align directly, without the level mapper).
+template <typename T>
+void MultiScaleRoIAlignCpu(const MultiScaleRoIAlignParams& p, const MultiScaleRoIAlignShape& s,
+                           const T* const* x, const T* rois, T* y, const ParallelFor& parallel_for);
+
+}  // namespace ort_roi

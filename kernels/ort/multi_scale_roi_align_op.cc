@@ -1,0 +1,83 @@
+// ORT binding of MultiScaleRoIAlign: read attributes once, check, allocate,
+// call the kernel. Inputs: rois, then the feature maps as one variadic input.
+#include <vector>
+
+#include "common/roi_checks.h"
+#include "multi_scale_roi_align/multi_scale_roi_align.h"
+#include "ort/custom_op.h"
+#include "ort/ops.h"
+
+namespace ort_roi {
+
+namespace {
+
+struct MultiScaleRoIAlignKernel {
+  static constexpr const char* kName = "MultiScaleRoIAlign";
+  static constexpr size_t kInputs = 2;  // rois, X_0 ... X_{L-1}
+  static constexpr size_t kOutputs = 1;
+  static constexpr bool kVariadicLast = true;
+  // The feature maps are of any type (checked in Compute, see custom_op.h);
+  // rois is the registration's type.
+  static ONNXTensorElementDataType InputType(size_t i, ONNXTensorElementDataType t) {
+    return i == 1 ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED : t;
+  }
+  static ONNXTensorElementDataType OutputType(size_t) { return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED; }
+  static bool InputOptional(size_t) { return false; }
+
+  // Y [K, C of X_0, output_height, output_width] of X_0's type.
+  static void InferShape(const ShapeInfer& ctx) { InferPooledShape(ctx, 1, 0, 1); }
+
+  MultiScaleRoIAlignParams params;
+
+  static Status Create(const OrtKernelInfo* info, MultiScaleRoIAlignKernel* k) {
+    MultiScaleRoIAlignParams& p = k->params;
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(kName, info, "output_height", &p.output_height));
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(kName, info, "output_width", &p.output_width));
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttrFloats(kName, info, "spatial_scales", &p.spatial_scales));
+    p.sampling_ratio = AttrInt(info, "sampling_ratio", p.sampling_ratio);
+    p.canonical_scale = AttrInt(info, "canonical_scale", p.canonical_scale);
+    p.canonical_level = AttrInt(info, "canonical_level", p.canonical_level);
+    p.aligned = AttrInt(info, "aligned", p.aligned);
+    return Status::Ok();
+  }
+
+  OrtStatusPtr Compute(OrtKernelContext* raw) {
+    Ort::KernelContext ctx(raw);
+    const Ort::ConstValue rois = ctx.GetInput(0);
+    std::vector<Ort::ConstValue> x;
+    std::vector<TensorDesc> xd;
+    for (size_t i = 1; i < ctx.GetInputCount(); ++i) {
+      x.push_back(ctx.GetInput(i));
+      xd.push_back(Describe(x.back()));
+    }
+    const TensorDesc rd = Describe(rois);
+    Status st = CheckMultiScaleRoIAlign(params, rd, xd);
+    if (!st.ok()) return ToOrtStatus(st);
+
+    MultiScaleRoIAlignShape s{xd[0].dim(0), xd[0].dim(1), rd.dim(0), {}, {}};
+    for (const TensorDesc& d : xd) {
+      s.heights.push_back(d.dim(2));
+      s.widths.push_back(d.dim(3));
+    }
+    Ort::UnownedValue y =
+        ctx.GetOutput(0, {s.num_rois, s.channels, params.output_height, params.output_width});
+    DispatchFloat(xd[0].dtype, [&](auto tag) {
+      using T = decltype(tag);
+      st = CheckRoisBatchIndex(kName, InputData<T>(rois), s.num_rois, s.batch);
+      if (!st.ok()) return;
+      std::vector<const T*> maps;
+      for (const Ort::ConstValue& v : x) maps.push_back(InputData<T>(v));
+      MultiScaleRoIAlignCpu(params, s, maps.data(), InputData<T>(rois),
+                            y.GetTensorMutableData<T>(), OrtParallelFor(ctx));
+    });
+    return ToOrtStatus(st);
+  }
+};
+
+}  // namespace
+
+std::vector<const OrtCustomOp*> MultiScaleRoIAlignCpuOps() {
+  return FloatTypeOps<MultiScaleRoIAlignKernel>(kCpuProvider);
+}
+
+}  // namespace ort_roi

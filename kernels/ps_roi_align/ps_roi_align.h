@@ -1,0 +1,38 @@
+// PSRoIAlign (torchvision.ops.ps_roi_align): position-sensitive RoIAlign.
+// Output channel c, bin (ph, pw) averages bilinear samples of input channel
+// (c * output_height + ph) * output_width + pw.
+#pragma once
+
+#include <cstdint>
+
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+
+namespace ort_roi {
+
+struct PSRoIAlignParams {
+  int64_t output_height = 0;  // required
+  int64_t output_width = 0;   // required
+  float spatial_scale = 1.0f;
+  int64_t sampling_ratio = -1;  // <= 0: adaptive, ceil(roi_size / output_size)
+};
+
+// x: [N, C * output_height * output_width, H, W]; rois: [K, 5];
+// y: [K, C, output_height, output_width]. `channels` is the input's.
+struct PSRoIAlignShape {
+  int64_t batch, channels, height, width, num_rois;
+};
+
+// Shapes, types, attributes and the channel split. The batch indices are
+// checked separately (CheckRoisBatchIndex) because they live in the rois' memory.
+Status CheckPSRoIAlign(const PSRoIAlignParams& p, const TensorDesc& x, const TensorDesc& rois);
+
+// T is float, double or Half. Rois with non-finite coordinates give zeros;
+// boxes whose adaptive grid is 0 give NaN, as in torchvision (see
+// common/ps_roi_geometry.h).
+template <typename T>
+void PSRoIAlignCpu(const PSRoIAlignParams& p, const PSRoIAlignShape& s, const T* x, const T* rois,
+                   T* y, const ParallelFor& parallel_for);
+
+}  // namespace ort_roi

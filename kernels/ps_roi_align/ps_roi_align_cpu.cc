@@ -1,0 +1,85 @@
+// PSRoIAlign on the CPU. Work is split over (roi, block of output channels);
+// each task builds its roi's separable sampling weights once. Every bin of
+// every output channel reads a different input channel, but all of them
+// sample at the same points, so the weights serve the whole block.
+#include <algorithm>
+
+#include "common/axis_weights.h"
+#include "common/half.h"
+#include "common/ps_roi_geometry.h"
+#include "ps_roi_align/ps_roi_align.h"
+
+namespace ort_roi {
+
+namespace {
+
+constexpr int64_t kChannelsPerTask = 16;
+
+// Sum of bin (ph, pw) of one input plane: sum_r wy[r] * sum_c wx[c] * x[r, c].
+template <typename T, typename A>
+A BinSum(const T* plane, int64_t width, const AxisWeights<A>& rows, const AxisWeights<A>& cols,
+         int64_t ph, int64_t pw) {
+  A sum = A(0);
+  for (size_t r = rows.offset[ph]; r < rows.offset[ph + 1]; ++r) {
+    const T* row = plane + rows.index[r] * width;
+    A row_sum = A(0);
+    for (size_t c = cols.offset[pw]; c < cols.offset[pw + 1]; ++c) {
+      row_sum += cols.weight[c] * Load<A>(row[cols.index[c]]);
+    }
+    sum += rows.weight[r] * row_sum;
+  }
+  return sum;
+}
+
+}  // namespace
+
+template <typename T>
+void PSRoIAlignCpu(const PSRoIAlignParams& p, const PSRoIAlignShape& s, const T* x, const T* rois,
+                   T* y, const ParallelFor& parallel_for) {
+  using A = typename Acc<T>::type;
+  if (s.num_rois == 0 || s.channels == 0) return;
+  const int64_t bins = p.output_height * p.output_width;  // <= channels, checked
+  const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
+  const int64_t plane = s.height * s.width;
+  const int64_t blocks = (out_channels + kChannelsPerTask - 1) / kChannelsPerTask;
+
+  parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t task) {
+    const int64_t k = static_cast<int64_t>(task) / blocks;
+    const int64_t c_begin = (static_cast<int64_t>(task) % blocks) * kChannelsPerTask;
+    const int64_t c_end = std::min(out_channels, c_begin + kChannelsPerTask);
+    T* out = y + (k * out_channels + c_begin) * bins;
+
+    A roi[5];
+    for (int i = 0; i < 5; ++i) roi[i] = Load<A>(rois[k * 5 + i]);
+    const RoIAlignBox<A> box = MakePSRoIAlignBox(roi + 1, static_cast<A>(p.spatial_scale),
+                                                 p.output_height, p.output_width, p.sampling_ratio);
+    if (!box.finite) {
+      std::fill(out, out + (c_end - c_begin) * bins, Store<T>(A(0)));
+      return;
+    }
+    AxisWeights<A> rows, cols;
+    BuildAxisWeights(box.start_h, box.bin_h, box.grid_h, p.output_height, s.height, &rows);
+    BuildAxisWeights(box.start_w, box.bin_w, box.grid_w, p.output_width, s.width, &cols);
+
+    const T* image = x + static_cast<int64_t>(roi[0]) * s.channels * plane;
+    for (int64_t c = c_begin; c < c_end; ++c) {
+      for (int64_t ph = 0; ph < p.output_height; ++ph) {
+        for (int64_t pw = 0; pw < p.output_width; ++pw) {
+          const T* xc =
+              image + PSInputChannel(c, ph, pw, p.output_height, p.output_width) * plane;
+          // No clamp of the count: 0 / 0 is torchvision's NaN (see MakePSRoIAlignBox).
+          *out++ = Store<T>(BinSum(xc, s.width, rows, cols, ph, pw) / box.count);
+        }
+      }
+    }
+  });
+}
+
+template void PSRoIAlignCpu<float>(const PSRoIAlignParams&, const PSRoIAlignShape&, const float*,
+                                   const float*, float*, const ParallelFor&);
+template void PSRoIAlignCpu<double>(const PSRoIAlignParams&, const PSRoIAlignShape&,
+                                    const double*, const double*, double*, const ParallelFor&);
+template void PSRoIAlignCpu<Half>(const PSRoIAlignParams&, const PSRoIAlignShape&, const Half*,
+                                  const Half*, Half*, const ParallelFor&);
+
+}  // namespace ort_roi

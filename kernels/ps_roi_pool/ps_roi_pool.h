@@ -1,0 +1,36 @@
+// PSRoIPool (torchvision.ops.ps_roi_pool): position-sensitive roi pooling.
+// Output channel c, bin (ph, pw) is the average of input channel
+// (c * output_height + ph) * output_width + pw over the bin's pixels.
+#pragma once
+
+#include <cstdint>
+
+#include "common/parallel.h"
+#include "common/status.h"
+#include "common/tensor_desc.h"
+
+namespace ort_roi {
+
+struct PSRoIPoolParams {
+  int64_t output_height = 0;  // required
+  int64_t output_width = 0;   // required
+  float spatial_scale = 1.0f;
+};
+
+// x: [N, C * output_height * output_width, H, W]; rois: [K, 5];
+// y: [K, C, output_height, output_width]. `channels` is the input's.
+struct PSRoIPoolShape {
+  int64_t batch, channels, height, width, num_rois;
+};
+
+// Shapes, types, attributes and the channel split; batch indices are checked
+// by CheckRoisBatchIndex.
+Status CheckPSRoIPool(const PSRoIPoolParams& p, const TensorDesc& x, const TensorDesc& rois);
+
+// T is float, double or Half. Empty bins and rois with non-finite coordinates
+// give zeros.
+template <typename T>
+void PSRoIPoolCpu(const PSRoIPoolParams& p, const PSRoIPoolShape& s, const T* x, const T* rois,
+                  T* y, const ParallelFor& parallel_for);
+
+}  // namespace ort_roi

@@ -1,0 +1,49 @@
+"""Helpers for the export tests: export once per (model, exporter), run in ORT."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+import ort_roi
+import ort_roi.export
+
+EXPORTERS = {"torchscript": False, "dynamo": True}
+
+# What torchvision's own export path would leave for routing rois to levels or
+# for the ops ONNX has built in: none of it may appear once ours are mapped.
+FOREIGN_OPS = {"NonZero", "ScatterElements", "ScatterND", "Where", "RoiAlign",
+               "MaxRoiPool", "NonMaxSuppression", "DeformConv", "Loop", "If"}
+
+
+def export(model: torch.nn.Module, args: tuple, dynamo: bool, **options) -> onnx.ModelProto:
+    return ort_roi.export.export(model, args, dynamo=dynamo, **options)
+
+
+def our_nodes(proto: onnx.ModelProto) -> list[onnx.NodeProto]:
+    return [n for n in proto.graph.node if n.domain == ort_roi.DOMAIN]
+
+
+def only_node(proto: onnx.ModelProto, op_type: str) -> onnx.NodeProto:
+    nodes = our_nodes(proto)
+    assert [n.op_type for n in nodes] == [op_type], [n.op_type for n in proto.graph.node]
+    return nodes[0]
+
+
+def attributes(node: onnx.NodeProto) -> dict:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def foreign_ops(proto: onnx.ModelProto) -> set[str]:
+    return {n.op_type for n in proto.graph.node if n.domain in ("", "ai.onnx")} & FOREIGN_OPS
+
+
+def run(proto: onnx.ModelProto, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    session = ort_roi.InferenceSession(proto.SerializeToString(), so)
+    # An exporter may drop an input the graph does not read (or keep it).
+    wanted = {i.name for i in session.get_inputs()}
+    return session.run(None, {k: v for k, v in inputs.items() if k in wanted})
