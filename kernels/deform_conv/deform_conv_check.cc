@@ -13,7 +13,6 @@ constexpr const char* kOp = "DeformConv2d";
 // values are refused, which also keeps the size arithmetic below in range.
 constexpr int64_t kMaxAttribute = std::numeric_limits<int32_t>::max();
 
-std::string ListString(const std::vector<int64_t>& v) { return ShapeString(v); }
 
 // A list attribute of `count` values in [low, kMaxAttribute], or its default.
 Status ReadList(const char* name, const std::vector<int64_t>& given, size_t count, int64_t low,
@@ -24,12 +23,12 @@ Status ReadList(const char* name, const std::vector<int64_t>& given, size_t coun
   }
   if (given.size() != count) {
     return Invalid(kOp, "attribute '", name, "' must have ", count, " values, got ",
-                   ListString(given));
+                   ShapeString(given));
   }
   for (int64_t v : given) {
     if (v < low || v > kMaxAttribute) {
       return Invalid(kOp, "attribute '", name, "' values must be in [", low, ", ", kMaxAttribute,
-                     "], got ", ListString(given));
+                     "], got ", ShapeString(given));
     }
   }
   *out = given;
@@ -132,7 +131,7 @@ Status CheckDeformConv(const DeformConvParams& p, const TensorDesc& x, const Ten
 
   if (!p.kernel_shape.empty() &&
       (p.kernel_shape.size() != 2 || p.kernel_shape[0] != s.kernel_h || p.kernel_shape[1] != s.kernel_w)) {
-    return Invalid(kOp, "attribute 'kernel_shape' ", ListString(p.kernel_shape),
+    return Invalid(kOp, "attribute 'kernel_shape' ", ShapeString(p.kernel_shape),
                    " disagrees with input 'W' kernel size [", s.kernel_h, ", ", s.kernel_w, "]");
   }
   if (s.kernel_h < 1 || s.kernel_w < 1) {
