@@ -112,8 +112,26 @@ def batch_images(self, images: list[Tensor], size_divisible: int = 32) -> Tensor
     return torch.stack(padded)
 
 
+_BATCH_NORM_2D = torch.nn.BatchNorm2d.forward
+
+
+def batch_norm_2d(self, x: Tensor) -> Tensor:
+    """BatchNorm2d in eval straight to the kernel aten's batch_norm calls.
+
+    aten::batch_norm first asks whether the input is empty, which torch.export
+    cannot decide for the box head of the _v2 detectors (its batch is the
+    proposal count); _native_batch_norm_legit_no_training runs the same CPU
+    kernel without asking.
+    """
+    if self.training or self.running_mean is None or self.running_var is None:
+        return _BATCH_NORM_2D(self, x)
+    return torch.ops.aten._native_batch_norm_legit_no_training(
+        x, self.weight, self.bias, self.running_mean, self.running_var, 0.0, self.eps)[0]
+
+
 # (owner, attribute, replacement)
 _PATCHES = (
+    (torch.nn.BatchNorm2d, "forward", batch_norm_2d),
     (det_utils.BoxCoder, "decode", decode),
     (tv_transform, "_resize_image_and_masks", resize_image_and_masks),
     (GeneralizedRCNNTransform, "batch_images", batch_images),
@@ -127,14 +145,20 @@ TRANSLATIONS = {
 
 @contextmanager
 def patched():
-    saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in _PATCHES]
+    """Apply the patches above; put back exactly what was there (an inherited
+    attribute, like BatchNorm2d.forward, by deleting ours)."""
+    missing = object()
+    saved = [(owner, name, owner.__dict__.get(name, missing)) for owner, name, _ in _PATCHES]
     try:
         for owner, name, replacement in _PATCHES:
             setattr(owner, name, replacement)
         yield
     finally:
         for owner, name, original in saved:
-            setattr(owner, name, original)
+            if original is missing:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def record_pooler_scales(model: torch.nn.Module, args: tuple, kwargs: Optional[dict]) -> None:

@@ -60,6 +60,20 @@ def test_decode_with_no_boxes_flattens_the_same():
     assert expected.reshape(-1, 4).shape == got.reshape(-1, 4).shape == (0, 4)
 
 
+def test_batch_norm_patch_is_exact():
+    torch.manual_seed(0)
+    norm = torch.nn.BatchNorm2d(8).eval()
+    with torch.no_grad():
+        for tensor in (norm.running_mean, norm.weight, norm.bias):
+            tensor.uniform_(-1, 1)
+        norm.running_var.uniform_(0.5, 2)
+        x = torch.randn(4, 8, 5, 5)
+        expected = norm(x)
+        with dynamo_patches.patched():
+            got = norm(x)
+    assert torch.equal(expected, got)
+
+
 def test_patched_restores():
     before = (det_utils.BoxCoder.decode, tv_transform._resize_image_and_masks,
               tv_transform.GeneralizedRCNNTransform.batch_images)
@@ -70,6 +84,7 @@ def test_patched_restores():
     after = (det_utils.BoxCoder.decode, tv_transform._resize_image_and_masks,
              tv_transform.GeneralizedRCNNTransform.batch_images)
     assert after == before
+    assert "forward" not in torch.nn.BatchNorm2d.__dict__  # inherited again
 
 
 def _found(ours: list[np.ndarray], eager: dict) -> float:
