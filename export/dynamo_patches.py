@@ -7,6 +7,13 @@ where such a size cannot be decided. `patched()` replaces those functions and
 methods with equivalents that compute the same values in eager and need no
 such decision, and puts torchvision's back afterwards. Only the
 torch.export-based path applies them.
+
+Not covered yet: Mask R-CNN's paste_masks_in_image (roi_heads.py, one
+F.interpolate per detection to a size read from the box's values) and
+Keypoint R-CNN's heatmaps_to_keypoints (roi_heads.py, the same per RoI with
+int(widths_ceil[i].item())): both loop over a data-dependent number of
+detections with data-dependent sizes, which torch.export cannot unroll; they
+need an op of their own exported as an ONNX Loop, or a vectorized rewrite.
 """
 
 from __future__ import annotations
