@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, Optional, Union
 import onnx
 from torch import nn
 
-from . import _dynamo, _torchscript, multi_scale, nms
+from . import _dynamo, _torchscript, dynamo_patches, multi_scale, nms
 
 
 def export(
@@ -59,7 +59,9 @@ def export(
         opset = 18 if dynamo else 17
     with nms.patched(), multi_scale.fused(model) as exportable:
         if dynamo:
-            program = _dynamo.export(exportable, args, None, opset=opset, **options)
+            with dynamo_patches.patched():
+                dynamo_patches.record_pooler_scales(exportable, args, kwargs)
+                program = _dynamo.export(exportable, args, None, opset=opset, **options)
             proto = program.model_proto
         else:
             buffer = io.BytesIO()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import torch
 
+from . import dynamo_patches
 from .table import TABLE
 
 
 def translation_table() -> dict:
-    return {mapping.overload: mapping.onnxscript for mapping in TABLE}
+    table = {mapping.overload: mapping.onnxscript for mapping in TABLE}
+    table.update(dynamo_patches.TRANSLATIONS)
+    return table
 
 
 def export(model, args, f, *, opset: int, **options) -> torch.onnx.ONNXProgram:

@@ -1,0 +1,115 @@
+"""torchvision's detectors through the torch.export-based exporter (dynamo=True).
+
+The patches in export/dynamo_patches.py must not change what the model
+computes: with them in place, eager output is bit-identical. The exported
+graph takes images of any size and runs in ORT. With random weights many
+scores tie, so which detections survive the caps (top-n, detections per
+image) is decided by rounding; the check here is coarse (most detections
+found in eager's) and the TorchScript parity tests are the strict ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchvision.models import detection
+from torchvision.models.detection import _utils as det_utils
+from torchvision.models.detection import transform as tv_transform
+
+import ort_roi
+from export_support import our_nodes, run
+from ort_roi.export import dynamo_patches
+
+
+def _model(name: str, **options) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return getattr(detection, name)(weights=None, weights_backbone=None, min_size=256,
+                                    max_size=384, **options).eval()
+
+
+def _image(height: int, width: int, seed: int) -> torch.Tensor:
+    return torch.rand(3, height, width, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.fixture(scope="module")
+def mobilenet():
+    return _model("fasterrcnn_mobilenet_v3_large_fpn", box_score_thresh=0.011,
+                  box_detections_per_img=100000)
+
+
+@pytest.mark.parametrize("sizes", [[(300, 200)], [(240, 320), (200, 280)]])
+def test_patches_keep_eager_output(mobilenet, sizes):
+    images = [_image(h, w, i) for i, (h, w) in enumerate(sizes)]
+    with torch.no_grad():
+        expected = mobilenet(images)
+        with dynamo_patches.patched():
+            got = mobilenet(images)
+    for want, have in zip(expected, got):
+        assert want.keys() == have.keys()
+        for key in want:
+            assert torch.equal(want[key], have[key]), key
+
+
+def test_decode_with_no_boxes_flattens_the_same():
+    coder = det_utils.BoxCoder((10.0, 10.0, 5.0, 5.0))
+    codes, boxes = torch.zeros(0, 8), [torch.zeros(0, 4)]
+    expected = coder.decode(codes, boxes)
+    with dynamo_patches.patched():
+        got = coder.decode(codes, boxes)
+    assert expected.reshape(-1, 4).shape == got.reshape(-1, 4).shape == (0, 4)
+
+
+def test_batch_norm_patch_is_exact():
+    torch.manual_seed(0)
+    norm = torch.nn.BatchNorm2d(8).eval()
+    with torch.no_grad():
+        for tensor in (norm.running_mean, norm.weight, norm.bias):
+            tensor.uniform_(-1, 1)
+        norm.running_var.uniform_(0.5, 2)
+        x = torch.randn(4, 8, 5, 5)
+        expected = norm(x)
+        with dynamo_patches.patched():
+            got = norm(x)
+    assert torch.equal(expected, got)
+
+
+def test_patched_restores():
+    before = (det_utils.BoxCoder.decode, tv_transform._resize_image_and_masks,
+              tv_transform.GeneralizedRCNNTransform.batch_images)
+    with pytest.raises(RuntimeError):
+        with dynamo_patches.patched():
+            assert det_utils.BoxCoder.decode is not before[0]
+            raise RuntimeError("boom")
+    after = (det_utils.BoxCoder.decode, tv_transform._resize_image_and_masks,
+             tv_transform.GeneralizedRCNNTransform.batch_images)
+    assert after == before
+    assert "forward" not in torch.nn.BatchNorm2d.__dict__  # inherited again
+
+
+def _found(ours: list[np.ndarray], eager: dict) -> float:
+    """Fraction of our detections that eager has too (same label, score, box)."""
+    boxes, labels, scores = (eager[k].numpy() for k in ("boxes", "labels", "scores"))
+    hits = [((labels == label) & (np.abs(scores - score) < 1e-5)
+             & (np.abs(boxes - box).max(axis=1) < 1e-3)).any()
+            for box, label, score in zip(*ours[:3])]
+    return float(np.mean(hits)) if hits else 1.0
+
+
+def test_mobilenet_exports_with_dynamic_image_size(mobilenet):
+    height, width = torch.export.Dim("height", min=32, max=2048), torch.export.Dim("width", min=32, max=2048)
+    proto = ort_roi.export.export(mobilenet, ([_image(240, 320, 0)],), dynamo=True,
+                                  input_names=["image"],
+                                  dynamic_shapes=([{1: height, 2: width}],))
+    kinds = sorted(n.op_type for n in our_nodes(proto))
+    assert kinds == ["BatchedNMS", "BatchedNMS", "MultiScaleRoIAlign"]
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == [3, "height", "width"]
+    for seed, (h, w) in enumerate([(240, 320), (300, 200), (64, 96)]):
+        image = _image(h, w, seed)
+        with torch.no_grad():
+            eager = mobilenet([image])[0]
+        ours = run(proto, {"image": image.numpy()})
+        assert [o.shape[1:] for o in ours] == [(4,), (), ()]
+        assert abs(len(ours[0]) - len(eager["boxes"])) <= 0.05 * len(eager["boxes"]) + 1
+        assert _found(ours, eager) > 0.85
