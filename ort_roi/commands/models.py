@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 import os
 from typing import Any, Optional, Sequence
 
@@ -35,6 +36,9 @@ def load_model(spec: str, *, weights: Optional[str] = None,
 
 def _from_attribute(spec: str, seed: int) -> nn.Module:
     module_name, _, attr = spec.partition(":")
+    # As `python -m` does: a module in the current directory is found.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         target = importlib.import_module(module_name)
     except ImportError as e:
