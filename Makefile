@@ -1,5 +1,5 @@
 # Two entry points, each of which sets everything up first:
-#   make example   build, install, run a one-node model and compare with torchvision
+#   make demo      build, install, run Mask R-CNN through ort_roi (ort-roi demo)
 #   make test      build, install, run the test suite
 # Everything goes into the virtual environment $(VENV); nothing else is touched.
 
@@ -17,7 +17,7 @@ TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 # headers, API 21); the tests load the library in it as well as in the newest.
 OLDEST_ORT := 1.21.0
 
-.PHONY: setup install example test bench clean
+.PHONY: setup install demo test bench clean
 
 $(VENV)/.deps: Makefile pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,8 @@ setup: $(VENV)/.deps
 install: setup
 	$(PIP) install -q --no-build-isolation ".[export,test]"
 
-example: install
-	$(PY) examples/roi_align_example.py
+demo: install
+	$(VENV)/bin/ort-roi demo
 
 test: install
 	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests

@@ -1,68 +1,87 @@
-"""The ``ort-roi`` command line."""
+"""The ``ort-roi`` command line: export, check, demo, info."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 
-
-def _has_kernel(schema) -> bool:
-    """Whether the library registers a kernel for the op: a session over a
-    one-node model of it only builds if ORT finds one."""
-    import onnxruntime
-    from onnx import TensorProto, helper
-
-    import ort_roi
-
-    inputs = [p.name for p in schema.inputs]
-    node = helper.make_node(schema.name, inputs, [p.name for p in schema.outputs],
-                            domain=ort_roi.DOMAIN)
-    graph = helper.make_graph(
-        [node], "probe",
-        [helper.make_tensor_value_info(n, TensorProto.INT64 if n == "idxs" else TensorProto.FLOAT,
-                                       None) for n in inputs],
-        [helper.make_tensor_value_info(p.name, TensorProto.INT64 if p.name == "keep" else TensorProto.FLOAT,
-                                       None) for p in schema.outputs])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
-                                                    helper.make_opsetid(ort_roi.DOMAIN, 1)],
-                              ir_version=8)
-    so = onnxruntime.SessionOptions()
-    so.log_severity_level = 4
-    try:
-        ort_roi.InferenceSession(model.SerializeToString(), so)
-    except Exception as e:  # noqa: BLE001
-        # A kernel that exists may still refuse the probe (a required
-        # attribute is missing); only ORT's "no such op" means not built.
-        msg = str(e)
-        return "is not a registered function/op" not in msg and "Could not find an implementation" not in msg
-    return True
+TOLERANCE_HELP = "an element matches if |onnx - torch| <= atol + rtol * |torch|"
 
 
-def _info(_args) -> int:
-    import onnxruntime
+def _size(parser):
+    parser.add_argument("--image-size", nargs=2, type=int, metavar=("H", "W"),
+                        help="image size (detectors: also the resize bounds, so images of "
+                             "this size are not resized; default 480 640)")
 
-    import ort_roi
-    from ort_roi import schemas
 
-    print(json.dumps({
-        "ort_roi": ort_roi.__version__,
-        "library": ort_roi.get_library_path(),
-        "onnxruntime": onnxruntime.__version__,
-        "domain": ort_roi.DOMAIN,
-        "providers": ort_roi.providers(),
-        "schemas": [s.name for s in schemas.SCHEMAS],
-        "ops_built": [s.name for s in schemas.SCHEMAS if _has_kernel(s)],
-    }, indent=2))
-    return 0
+def _weights(parser):
+    parser.add_argument("--weights", metavar="PATH_OR_NAME",
+                        help="a state dict file, or torchvision weights (DEFAULT, "
+                             "MaskRCNN_ResNet50_FPN_Weights.COCO_V1); random weights if not given")
+
+
+def _tolerances(parser, rtol=1e-3, atol=1e-3):
+    parser.add_argument("--rtol", type=float, default=rtol, help=f"{TOLERANCE_HELP} (default {rtol:g})")
+    parser.add_argument("--atol", type=float, default=atol, help=f"(default {atol:g})")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ort-roi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("export", help="export a PyTorch model with torchvision ops as ort_roi nodes",
+                       description="MODEL: a torchvision model name (maskrcnn_resnet50_fpn) or "
+                                   "module:attr, an nn.Module or a callable returning one. "
+                                   "Inputs: the model's example_inputs if it has them, a list of "
+                                   "one image for a detector, else one [1, 3, H, W] batch.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("out", metavar="OUT.onnx")
+    p.add_argument("--exporter", choices=("torchscript", "dynamo"), default="torchscript",
+                   help="torch.onnx.export(dynamo=False) or the torch.export-based one (dynamo=True)")
+    p.add_argument("--opset", type=int, help="default 17 (torchscript) or 18 (dynamo)")
+    _size(p)
+    _weights(p)
+
+    p = sub.add_parser("check", help="run an ONNX model in ORT and its PyTorch model eagerly; "
+                                     "compare output by output",
+                       description="Exits 1 when an output differs beyond the tolerances.")
+    p.add_argument("model", metavar="MODEL.onnx")
+    p.add_argument("--torch", required=True, metavar="MODEL_SPEC",
+                   help="the PyTorch model, as for export (same --image-size and --weights)")
+    p.add_argument("--inputs", metavar="FILE.npz",
+                   help="inputs by ONNX input name (or arr_0, arr_1, ... in input order)")
+    p.add_argument("--shape", action="append", metavar="[NAME=]1,3,64,64",
+                   help="random input of this shape (repeat per input); default: the model's "
+                        "example_inputs, else the ONNX input shapes")
+    p.add_argument("--seed", type=int, default=0, help="for random weights and inputs")
+    p.add_argument("--all-nodes", action="store_true",
+                   help="list the execution provider of every node, not only ort_roi's")
+    _size(p)
+    _weights(p)
+    _tolerances(p)
+
+    p = sub.add_parser("demo", help="Mask R-CNN: ort_roi in ORT vs PyTorch eager vs "
+                                    "torchvision's standard ONNX export")
+    p.add_argument("--image-size", nargs=2, type=int, default=(320, 416), metavar=("H", "W"),
+                   help="default 320 416")
+    p.add_argument("--exporter", choices=("torchscript", "dynamo"), default="torchscript")
+    p.add_argument("--standard-opset", type=int, default=17, choices=(16, 17),
+                   help="opset of torchvision's own export (default 17)")
+    p.add_argument("--repeat", type=int, default=3, help="timed runs per runtime (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="for random weights and the image")
+    _weights(p)
+    _tolerances(p)
+
+    sub.add_parser("info", help="library path, versions, ops and providers")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ort-roi", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("info", help="library path, versions, ops and providers").set_defaults(fn=_info)
-    args = parser.parse_args(argv)
-    return args.fn(args)
+    args = _parser().parse_args(argv)
+    # Imported only now: export, check and demo import torch, info must not.
+    command = importlib.import_module(f"ort_roi.commands.{args.command}")
+    return command.run(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,133 @@
+"""ort-roi check MODEL.onnx --torch SPEC: the ONNX model in ORT against PyTorch eager."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import torch
+
+from . import models
+from .export import DEFAULT_IMAGE_SIZE
+from .parity import (compare, our_nodes, provider_summary, providers_by_node, session,
+                     shape_text, table)
+
+NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64,
+               "tensor(float16)": np.float16, "tensor(int64)": np.int64,
+               "tensor(int32)": np.int32, "tensor(bool)": np.bool_, "tensor(uint8)": np.uint8}
+
+
+def parse_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
+    name, _, dims = text.rpartition("=")
+    try:
+        return name or None, tuple(int(d) for d in dims.replace("x", ",").split(","))
+    except ValueError:
+        raise SystemExit(f"ort-roi: bad --shape {text!r}: want 1,3,64,64 or NAME=1,3,64,64")
+
+
+def random_inputs(sess, shapes: list[str], seed: int) -> dict[str, np.ndarray]:
+    """Uniform [0, 1) floats (images) and zeros for integer inputs, of the
+    model's static shapes or those given (in input order or by name)."""
+    given = [parse_shape(s) for s in shapes]
+    by_name = {n: s for n, s in given if n}
+    in_order = [s for n, s in given if not n]
+    rng = np.random.default_rng(seed)
+    inputs = {}
+    for i, spec in enumerate(sess.get_inputs()):
+        shape = by_name.get(spec.name) or (in_order[i] if i < len(in_order) else None)
+        if shape is None:
+            if not all(isinstance(d, int) for d in spec.shape):
+                raise SystemExit(f"ort-roi: input {spec.name!r} has shape {spec.shape}: give "
+                                 f"its size with --shape {spec.name}=... or --inputs file.npz")
+            shape = tuple(spec.shape)
+        dtype = NUMPY_TYPES.get(spec.type)
+        if dtype is None:
+            raise SystemExit(f"ort-roi: no random input of type {spec.type} ({spec.name!r})")
+        inputs[spec.name] = (rng.random(shape).astype(dtype)
+                             if np.issubdtype(dtype, np.floating) else np.zeros(shape, dtype))
+    return inputs
+
+
+def load_npz(path: str, proto: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """Arrays by input name, or arr_0, arr_1, ... (np.savez's names) in input order."""
+    with np.load(path) as data:
+        arrays = dict(data)
+    names = [i.name for i in proto.graph.input]
+    if all(n in arrays for n in names):
+        return {n: arrays[n] for n in names}
+    ordered = [f"arr_{i}" for i in range(len(names))]
+    if all(n in arrays for n in ordered):
+        return {n: arrays[a] for n, a in zip(names, ordered)}
+    raise SystemExit(f"ort-roi: {path} holds {sorted(arrays)}; the model's inputs are {names}")
+
+
+def model_inputs(args, proto, sess, torch_model) -> dict[str, np.ndarray]:
+    if args.inputs:
+        return load_npz(args.inputs, proto)
+    if args.shape or not hasattr(torch_model, "example_inputs"):
+        shapes = args.shape
+        if not shapes and models.is_detector(torch_model):
+            h, w = args.image_size
+            shapes = [f"3,{h},{w}"] * len(sess.get_inputs())
+        return random_inputs(sess, shapes or [], args.seed)
+    example = models.flatten(models.example_inputs(torch_model, (0, 0)))
+    return {i.name: t.numpy() for i, (_, t) in zip(sess.get_inputs(), example)}
+
+
+def torch_arguments(torch_model, arrays: list[np.ndarray]) -> tuple:
+    """The ONNX inputs, in order, in the structure the PyTorch model takes:
+    that of its example_inputs, a list of images for a detector, else positional."""
+    if hasattr(torch_model, "example_inputs"):
+        return models.unflatten(arrays, models.example_inputs(torch_model, (0, 0)))
+    tensors = [torch.from_numpy(a) for a in arrays]
+    return (tensors,) if models.is_detector(torch_model) else tuple(tensors)
+
+
+def run(args) -> int:
+    proto = onnx.load(args.model)
+    sess = session(args.model, profile=True)
+    args.image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
+    torch_model = models.load_model(args.torch, weights=args.weights,
+                                    image_size=args.image_size, seed=args.seed)
+    inputs = model_inputs(args, proto, sess, torch_model)
+    onnx_names = [i.name for i in proto.graph.input]
+    for name, value in inputs.items():
+        print(f"input {name}: {shape_text(value.shape)} {value.dtype}")
+
+    actual = sess.run(None, {k: v for k, v in inputs.items()
+                             if k in {i.name for i in sess.get_inputs()}})
+    ran = providers_by_node(sess)
+    with torch.no_grad():
+        expected = models.flatten(torch_model(*torch_arguments(
+            torch_model, [inputs[n] for n in onnx_names if n in inputs])))
+
+    if len(actual) != len(expected):
+        print(f"MISMATCH: the ONNX model has {len(actual)} outputs, PyTorch gives {len(expected)}")
+        return 1
+    names = [o.name for o in sess.get_outputs()]
+    results = [compare(n, a, e.numpy(), args.rtol, args.atol)
+               for n, a, (_, e) in zip(names, actual, expected)]
+    rows = [[r.name, path, shape_text(r.shape), r.error,
+             "-" if r.exact or r.shape != r.expected_shape else f"{r.max_rel:.3g}",
+             "ok" if r.ok else "MISMATCH"]
+            for r, (path, _) in zip(results, expected)]
+    print()
+    print(table(rows, ["output", "pytorch", "shape", "max abs error", "max rel error", ""]))
+    print(f"(tolerance: |onnx - torch| <= {args.atol:g} + {args.rtol:g} * |torch|; "
+          "integer outputs exact)")
+
+    print()
+    ours = our_nodes(proto)
+    node_rows = [[n.name, n.op_type, ran.get(n.name, ("", "not run"))[1]] for n in ours]
+    print(f"ort_roi nodes ({len(ours)}):")
+    if node_rows:
+        print(table(node_rows, ["node", "op", "execution provider"]))
+    if args.all_nodes:
+        print()
+        print(table([[name, op, provider] for name, (op, provider) in ran.items()],
+                    ["node", "op", "execution provider"]))
+    print(f"nodes run by provider: {provider_summary(ran)}")
+
+    failed = [r.name for r in results if not r.ok]
+    print()
+    print(f"MISMATCH in {', '.join(failed)}" if failed else "all outputs match")
+    return 1 if failed else 0
