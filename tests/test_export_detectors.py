@@ -1,0 +1,181 @@
+"""torchvision's two-stage detectors, exported with the TorchScript exporter through
+ort_roi, run in ONNX Runtime like PyTorch eager, output by output.
+
+Models have random weights made to behave (export/models.py, spread_scores): a
+few dozen detections per image with scores spread apart. Everything is
+compared with eager run in this process; nothing is pasted.
+
+Tolerances. ORT's convolutions and PyTorch's round differently (~1e-6
+relative); through ResNet-50, FPN and the heads that grows to ~1e-5 on
+scores and logits. Boxes are decoded with exp() of regressed deltas and
+scaled to the original image: measured differences stay under 2e-3 px on
+boxes of a few hundred px, so rtol 1e-4 (0.03 px at 300 px) plus atol 1e-3 px.
+Scores (softmax probabilities) atol 1e-4, ten times what was seen. Masks are
+probabilities pasted per pixel: atol 1e-3. Keypoints come from the argmax of
+an upsampled heatmap: positions within boxes' tolerance, visibility exact,
+their scores (heatmap logits, tens) rtol 1e-4 atol 1e-3. Labels exactly.
+Any of these failing by more than a tolerance is a different detection (a
+near-tie broken the other way) or a bug, never rounding.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+import ort_roi.export
+from export_support import run
+from ort_roi.export.models import DETECTORS, build_detector, synthetic_image
+
+# Tracing torchvision's detectors warns at every Python-level shape read.
+pytestmark = [pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning"),
+              pytest.mark.filterwarnings("ignore::UserWarning")]
+
+SIZE = dict(min_size=256, max_size=384)  # small transform sizes: CPU time
+OUTPUTS = {
+    "fasterrcnn": ["boxes", "labels", "scores"],
+    "maskrcnn": ["boxes", "labels", "scores", "masks"],
+    "keypointrcnn": ["boxes", "labels", "scores", "keypoints", "keypoints_scores"],
+}
+POOLERS = {"fasterrcnn": 1, "maskrcnn": 2, "keypointrcnn": 2}  # box, mask, keypoint
+# (height, width, seed): portrait, landscape, smaller and larger than the transform's.
+# Seeds where no model saturates at 100 detections of score 1.0: there the
+# order of equal scores decides, and the comparison would test tie-breaking.
+IMAGES = [(240, 320, 101), (300, 200, 103), (180, 240, 104)]
+# Blank images: a random detector tends to find nothing in some flat grey.
+BLANKS = (0.5, 0.25, 0.75, 1.0)
+# The routing that torchvision's MultiScaleRoIAlign exports as, and ONNX's own pooling.
+ROUTING = {"RoiAlign", "ScatterElements", "ScatterND"}
+
+
+def outputs(name: str) -> list[str]:
+    return OUTPUTS[name.split("_")[0]]
+
+
+@functools.cache
+def model(name: str) -> torch.nn.Module:
+    return build_detector(name, **SIZE)
+
+
+@functools.cache
+def exported(name: str, images: int = 1) -> onnx.ModelProto:
+    """Exported once per model and image count, with dynamic image sizes."""
+    inputs = [f"image{i}" for i in range(images)]
+    example = tuple(synthetic_image(*IMAGES[i][:2], seed=i) for i in range(images))
+    names = [f"{o}{i}" for i in range(images) for o in outputs(name)]
+    return onnx.load_from_string(_export(name, list(example), inputs, names))
+
+
+def _export(name, example, inputs, names) -> bytes:
+    proto = ort_roi.export.export(
+        model(name), (example,), input_names=inputs, output_names=names,
+        dynamic_axes={i: [1, 2] for i in inputs}
+        | {o: [0, 2, 3] if o.startswith("masks") else [0] for o in names})
+    return proto.SerializeToString()
+
+
+def eager(name: str, images: list[torch.Tensor]) -> list[np.ndarray]:
+    with torch.no_grad():
+        results = model(name)(images)
+    return [r[o].numpy() for r in results for o in outputs(name)]
+
+
+def assert_matches_eager(name: str, images: list[torch.Tensor]) -> list[np.ndarray]:
+    expected = eager(name, images)
+    actual = run(exported(name, len(images)),
+                 {f"image{i}": image.numpy() for i, image in enumerate(images)})
+    names = outputs(name) * len(images)
+    assert len(actual) == len(expected)
+    for output, got, want in zip(names, actual, expected):
+        assert got.shape == want.shape, (output, got.shape, want.shape)
+        assert got.dtype == want.dtype, output
+        if output == "labels":
+            np.testing.assert_array_equal(got, want)
+        elif output == "keypoints":
+            np.testing.assert_allclose(got[..., :2], want[..., :2], rtol=1e-4, atol=1e-3)
+            np.testing.assert_array_equal(got[..., 2], want[..., 2])
+        else:
+            rtol, atol = TOLERANCES[output]
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=output)
+    return expected
+
+
+TOLERANCES = {"boxes": (1e-4, 1e-3), "scores": (0, 1e-4), "masks": (0, 1e-3),
+              "keypoints_scores": (1e-4, 1e-3)}
+
+
+def detections(name: str, image: torch.Tensor) -> int:
+    with torch.no_grad():
+        return len(model(name)([image])[0]["scores"])
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_graph_pools_each_level_in_one_node(name):
+    nodes = exported(name).graph.node
+    pooling = [n for n in nodes if n.op_type == "MultiScaleRoIAlign"]
+    assert len(pooling) == POOLERS[name.split("_")[0]]
+    assert all(n.domain == "ort_roi" for n in pooling)
+    assert not {n.op_type for n in nodes} & ROUTING
+    # torchvision's own box filtering leaves NonZero in the graph; none of it
+    # may stand between the rois and the pooling (routing rois to levels).
+    producers = {out: n for n in nodes for out in n.output}
+    for node in pooling:
+        assert _ancestor_types(node.input[0], producers, depth=3).isdisjoint(
+            {"NonZero", "Where", "ScatterElements"}), name
+
+
+def _ancestor_types(value: str, producers: dict, depth: int) -> set[str]:
+    node = producers.get(value)
+    if node is None or depth == 0:
+        return set()
+    found = {node.op_type}
+    for parent in node.input:
+        found |= _ancestor_types(parent, producers, depth - 1)
+    return found
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_matches_eager_on_images_of_several_sizes(name):
+    for height, width, seed in IMAGES:
+        image = synthetic_image(height, width, seed=seed)
+        count = detections(name, image)
+        assert count > 0, f"{name} finds nothing in the {height}x{width} image"
+        assert_matches_eager(name, [image])
+
+
+# Keypoint R-CNN's random person detector finds someone in every flat grey.
+@pytest.mark.parametrize("name", [n for n in DETECTORS if not n.startswith("keypoint")])
+def test_matches_eager_on_a_blank_image(name):
+    blank = next((torch.full((3, 200, 280), value) for value in BLANKS
+                  if detections(name, torch.full((3, 200, 280), value)) == 0), None)
+    assert blank is not None, f"{name} detects something in every blank image"
+    expected = assert_matches_eager(name, [blank])
+    assert all(len(e) == 0 for e in expected)
+
+
+@pytest.mark.parametrize("name", ["maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"])
+def test_matches_eager_when_no_score_passes(name):
+    """No detections from a real image: the mask and keypoint heads run on none."""
+    strict = copy.deepcopy(model(name))
+    strict.roi_heads.score_thresh = 1.0  # baked into the graph at export
+    image = synthetic_image(*IMAGES[0][:2], seed=IMAGES[0][2])
+    with torch.no_grad():
+        expected = [r[o].numpy() for r in strict([image]) for o in outputs(name)]
+    assert all(len(e) == 0 for e in expected)
+    proto = ort_roi.export.export(strict, ([image],), input_names=["image0"],
+                                  output_names=outputs(name))
+    actual = run(proto, {"image0": image.numpy()})
+    for output, got, want in zip(outputs(name), actual, expected):
+        assert got.shape == want.shape and got.dtype == want.dtype, output
+
+
+@pytest.mark.parametrize("name", ["maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"])
+def test_matches_eager_on_a_batch_of_two(name):
+    images = [synthetic_image(h, w, seed=seed) for h, w, seed in IMAGES[:2]]
+    assert all(detections(name, image) > 0 for image in images)
+    assert_matches_eager(name, images)
