@@ -8,12 +8,14 @@ methods with equivalents that compute the same values in eager and need no
 such decision, and puts torchvision's back afterwards. Only the
 torch.export-based path applies them.
 
-Not covered yet: Mask R-CNN's paste_masks_in_image (roi_heads.py, one
-F.interpolate per detection to a size read from the box's values) and
-Keypoint R-CNN's heatmaps_to_keypoints (roi_heads.py, the same per RoI with
-int(widths_ceil[i].item())): both loop over a data-dependent number of
-detections with data-dependent sizes, which torch.export cannot unroll; they
-need an op of their own exported as an ONNX Loop, or a vectorized rewrite.
+Mask R-CNN's paste_masks_in_image (one F.interpolate per detection to a size
+read from the box's values) becomes an op of its own, exported loop-free:
+see paste_masks.py.
+
+Not covered yet: Keypoint R-CNN's heatmaps_to_keypoints (roi_heads.py, a
+resize per RoI to int(widths_ceil[i].item())): it loops over a
+data-dependent number of detections with data-dependent sizes, which
+torch.export cannot unroll; it needs an op of its own like paste_masks.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from torchvision.models.detection import transform as tv_transform
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops.poolers import _filter_input, _setup_scales
 
+from . import paste_masks
 from .multi_scale import FusedMultiScaleRoIAlign
 
 _RESIZE = tv_transform._resize_image_and_masks
@@ -142,11 +145,13 @@ _PATCHES = (
     (det_utils.BoxCoder, "decode", decode),
     (tv_transform, "_resize_image_and_masks", resize_image_and_masks),
     (GeneralizedRCNNTransform, "batch_images", batch_images),
+    (tv_transform, "paste_masks_in_image", paste_masks.paste_masks_in_image),
 )
 
 # Translations for the ops above, for the exporter's custom_translation_table.
 TRANSLATIONS = {
     torch.ops.ort_roi.resize_to_range.default: resize_to_range_onnx,
+    torch.ops.ort_roi.paste_masks.default: paste_masks.paste_masks_onnx,
 }
 
 
