@@ -8,12 +8,15 @@ methods with equivalents that compute the same values in eager and need no
 such decision, and puts torchvision's back afterwards. Only the
 torch.export-based path applies them.
 
+Keypoint R-CNN's heatmaps_to_keypoints (one bicubic resize per detection
+to a size read from its box) becomes one op exported as an ONNX Loop; see
+keypoints.py.
+
 Not covered yet: Mask R-CNN's paste_masks_in_image (roi_heads.py, one
-F.interpolate per detection to a size read from the box's values) and
-Keypoint R-CNN's heatmaps_to_keypoints (roi_heads.py, the same per RoI with
-int(widths_ceil[i].item())): both loop over a data-dependent number of
-detections with data-dependent sizes, which torch.export cannot unroll; they
-need an op of their own exported as an ONNX Loop, or a vectorized rewrite.
+F.interpolate per detection to a size read from the box's values): it loops
+over a data-dependent number of detections with data-dependent sizes, which
+torch.export cannot unroll; it needs an op of its own exported as an ONNX
+Loop, as keypoints.py does, or a vectorized rewrite.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import torch.nn.functional as F
 from onnxscript import opset18 as op
 from torch import Tensor
 from torchvision.models.detection import _utils as det_utils
+from torchvision.models.detection import roi_heads
 from torchvision.models.detection import transform as tv_transform
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops.poolers import _filter_input, _setup_scales
 
+from . import keypoints
 from .multi_scale import FusedMultiScaleRoIAlign
 
 _RESIZE = tv_transform._resize_image_and_masks
@@ -142,11 +147,13 @@ _PATCHES = (
     (det_utils.BoxCoder, "decode", decode),
     (tv_transform, "_resize_image_and_masks", resize_image_and_masks),
     (GeneralizedRCNNTransform, "batch_images", batch_images),
+    (roi_heads, "heatmaps_to_keypoints", keypoints.heatmaps_to_keypoints),
 )
 
 # Translations for the ops above, for the exporter's custom_translation_table.
 TRANSLATIONS = {
     torch.ops.ort_roi.resize_to_range.default: resize_to_range_onnx,
+    torch.ops.ort_roi.heatmaps_to_keypoints.default: keypoints.heatmaps_to_keypoints_onnx,
 }
 
 
