@@ -8,14 +8,11 @@ methods with equivalents that compute the same values in eager and need no
 such decision, and puts torchvision's back afterwards. Only the
 torch.export-based path applies them.
 
-Mask R-CNN's paste_masks_in_image (one F.interpolate per detection to a size
-read from the box's values) becomes an op of its own, exported loop-free:
-see paste_masks.py.
-
-Not covered yet: Keypoint R-CNN's heatmaps_to_keypoints (roi_heads.py, a
-resize per RoI to int(widths_ceil[i].item())): it loops over a
-data-dependent number of detections with data-dependent sizes, which
-torch.export cannot unroll; it needs an op of its own like paste_masks.
+Two per-detection loops of torchvision's postprocessing become ops of their
+own, since each resizes to a size read from a box's values (data-dependent
+count and sizes, which torch.export cannot unroll): Mask R-CNN's
+paste_masks_in_image, exported loop-free (paste_masks.py), and Keypoint
+R-CNN's heatmaps_to_keypoints, exported as one ONNX Loop (keypoints.py).
 """
 
 from __future__ import annotations
@@ -29,11 +26,12 @@ import torch.nn.functional as F
 from onnxscript import opset18 as op
 from torch import Tensor
 from torchvision.models.detection import _utils as det_utils
+from torchvision.models.detection import roi_heads
 from torchvision.models.detection import transform as tv_transform
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops.poolers import _filter_input, _setup_scales
 
-from . import paste_masks
+from . import keypoints, paste_masks
 from .multi_scale import FusedMultiScaleRoIAlign
 
 _RESIZE = tv_transform._resize_image_and_masks
@@ -146,12 +144,14 @@ _PATCHES = (
     (tv_transform, "_resize_image_and_masks", resize_image_and_masks),
     (GeneralizedRCNNTransform, "batch_images", batch_images),
     (tv_transform, "paste_masks_in_image", paste_masks.paste_masks_in_image),
+    (roi_heads, "heatmaps_to_keypoints", keypoints.heatmaps_to_keypoints),
 )
 
 # Translations for the ops above, for the exporter's custom_translation_table.
 TRANSLATIONS = {
     torch.ops.ort_roi.resize_to_range.default: resize_to_range_onnx,
     torch.ops.ort_roi.paste_masks.default: paste_masks.paste_masks_onnx,
+    torch.ops.ort_roi.heatmaps_to_keypoints.default: keypoints.heatmaps_to_keypoints_onnx,
 }
 
 
