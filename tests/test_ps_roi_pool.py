@@ -1,12 +1,7 @@
 """PSRoIPool: parity with torchvision.ops.ps_roi_pool where it is particular
 (bins that skip the last row and column, half-pixel corners, random boxes),
 the oldest supported ONNX Runtime, the NumPy API. The cases it shares with
-the other roi pooling ops are in test_roi_pooling.py."""
-
-import os
-import subprocess
-import sys
-import textwrap
+the other roi pooling ops, the oldest supported ONNX Runtime included, are in test_roi_pooling.py."""
 
 import numpy as np
 import torch
@@ -14,7 +9,6 @@ import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ort_roi
 from ort_roi import ops
 from roi_cases import PS_ROI_POOL as OP
 from roi_cases import rois_of
@@ -54,39 +48,6 @@ def test_random_half_pixel_corners_in_any_order(h, w, k, oh, ow, dtype, seed):
     corners = rng.integers(-6, 2 * max(h, w) + 6, (k, 4)) / 2
     rois = np.concatenate([rng.integers(0, 2, (k, 1)), corners], axis=1).astype(dtype)
     OP.check(x, rois, oh, ow, 1.0)
-
-
-RUN_IN_OLDEST = textwrap.dedent("""
-    import sys
-    import numpy as np, onnxruntime as ort
-    from onnx import TensorProto, helper
-    node = helper.make_node("PSRoIPool", ["X", "rois"], ["Y"], domain="ort_roi",
-                            output_height=2, output_width=1)
-    g = helper.make_graph([node], "g",
-        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 4, "H", "W"]),
-         helper.make_tensor_value_info("rois", TensorProto.FLOAT, ["K", 5])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
-                                            helper.make_opsetid("ort_roi", 1)], ir_version=8)
-    so = ort.SessionOptions()
-    so.register_custom_ops_library(sys.argv[1])
-    s = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    y = s.run(None, {"X": np.arange(64, dtype=np.float32).reshape(1, 4, 4, 4),
-                     "rois": np.array([[0, 0, 0, 3, 3]], np.float32)})[0]
-    print(ort.__version__, y.shape, y.ravel().tolist())
-""")
-
-
-def test_runs_in_the_oldest_supported_onnxruntime():
-    oldest = os.environ.get("ORT_ROI_OLDEST_ORT")
-    assert oldest, "set ORT_ROI_OLDEST_ORT to a --target install of the oldest supported onnxruntime"
-    out = subprocess.run([sys.executable, "-c", RUN_IN_OLDEST, ort_roi.get_library_path()],
-                         env=dict(os.environ, PYTHONPATH=oldest), check=True,
-                         capture_output=True, text=True).stdout.split(" ", 1)
-    assert out[0] == "1.21.0"
-    x = torch.arange(64, dtype=torch.float32).reshape(1, 4, 4, 4)
-    ref = torchvision.ops.ps_roi_pool(x, torch.tensor([[0.0, 0, 0, 3, 3]]), (2, 1), 1.0)
-    assert out[1].strip() == f"(1, 2, 2, 1) {ref.numpy().ravel().tolist()}"
 
 
 def test_numpy_api_accepts_every_box_format():

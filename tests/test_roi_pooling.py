@@ -1,7 +1,13 @@
 """What RoIAlign, RoIPool, PSRoIAlign and PSRoIPool share, run on each: parity
 with torchvision on edge cases and many rois, threads, non-finite and absurd
-boxes, no channels, shape inference, bad input. The cases are in roi_cases.py;
+boxes, no channels, shape inference, the oldest supported ONNX Runtime, bad input. The cases are in roi_cases.py;
 what is particular to one op is in its test_<op>.py."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -104,6 +110,48 @@ def test_ort_infers_the_output_shape(op, elem, x_shape, rois_shape, size):
     channels = x_shape[1] // (oh * ow) if op.position_sensitive else x_shape[1]
     assert z.shape == [rois_shape[0], channels, oh, ow]
     assert z.type == f"tensor({helper.tensor_dtype_to_np_dtype(elem).name.replace('float64', 'double')})"
+
+
+RUN_IN_OLDEST = textwrap.dedent("""
+    import json, sys
+    import numpy as np, onnxruntime as ort
+    from onnx import helper
+    op, dtype, shape, rows, attrs = json.loads(sys.argv[2])
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    node = helper.make_node(op, ["X", "rois"], ["Y"], domain="ort_roi", **attrs)
+    g = helper.make_graph([node], "g",
+        [helper.make_tensor_value_info("X", elem, ["N", shape[1], "H", "W"]),
+         helper.make_tensor_value_info("rois", elem, ["K", 5])],
+        [helper.make_tensor_value_info("Y", elem, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
+                                            helper.make_opsetid("ort_roi", 1)], ir_version=8)
+    so = ort.SessionOptions()
+    so.register_custom_ops_library(sys.argv[1])
+    s = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    y = s.run(None, {"X": np.arange(np.prod(shape), dtype=dtype).reshape(shape),
+                     "rois": np.array(rows, dtype)})[0]
+    print(json.dumps([ort.__version__, y.tolist()]))
+""")
+# Each: (dtype, X's shape, rois rows, output size, sampling_ratio); the first
+# for the ops that sample, the second for the ops that pool whole pixels.
+OLDEST_CASES = [("float64", [1, 8, 4, 4], [[0, 0.5, 0, 3, 2.5]], (2, 2), 2),
+                ("float32", [1, 4, 4, 4], [[0, 0, 0, 3, 3]], (2, 1), -1)]
+
+
+@pytest.mark.parametrize("op", OPS, **OP_IDS)
+def test_runs_in_the_oldest_supported_onnxruntime(op):
+    oldest = os.environ.get("ORT_ROI_OLDEST_ORT")
+    assert oldest, "set ORT_ROI_OLDEST_ORT to a --target install of the oldest supported onnxruntime"
+    dtype, shape, rows, (oh, ow), ratio = OLDEST_CASES[0 if op.sampling_ratio else 1]
+    spec = json.dumps([op.name, dtype, shape, rows, op.attrs(oh, ow, 1.0, ratio, False)])
+    out = subprocess.run([sys.executable, "-c", RUN_IN_OLDEST, ort_roi.get_library_path(), spec],
+                         env=dict(os.environ, PYTHONPATH=oldest), check=True,
+                         capture_output=True, text=True).stdout
+    version, y = json.loads(out)
+    assert version == "1.21.0"
+    x = np.arange(np.prod(shape), dtype=dtype).reshape(shape)
+    ref = op.theirs(x, np.array(rows, dtype), oh, ow, 1.0, ratio)
+    np.testing.assert_array_equal(np.array(y, dtype), ref)
 
 
 BAD_CASES = [(op, case) for op in OPS for case in bad_inputs(op)]
