@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 from onnx import TensorProto, helper
+from onnxruntime.capi.onnxruntime_pybind11_state import InvalidArgument
 
 import ort_roi
 
@@ -79,3 +81,18 @@ def random_boxes(rng: np.random.Generator, n: int, extent: float, dtype,
     if integral:
         xy, wh = np.round(xy), np.round(wh)
     return np.concatenate([xy, xy + wh], axis=1).astype(dtype)
+
+
+def assert_refused(op: str, inputs: dict[str, np.ndarray], message: str, **attrs) -> None:
+    """Running the node fails with INVALID_ARGUMENT, and the message names the
+    op and says `message`."""
+    with pytest.raises(InvalidArgument) as err:
+        run_node(op, inputs, **attrs)
+    assert f"{op}: " in str(err.value)
+    assert message in str(err.value)
+
+
+def assert_missing_attribute(op: str, inputs: dict[str, np.ndarray], message: str, **attrs) -> None:
+    """A node without a required attribute is refused with `op: message`."""
+    with pytest.raises(Exception, match=f"{op}: {message}"):
+        run_node(op, inputs, **attrs)

@@ -86,6 +86,15 @@ TensorDesc Describe(const Ort::ConstValue& v) {
   return TensorDesc{ToDType(info.GetElementType()), info.GetShape()};
 }
 
+NodeInputs ReadInputs(const Ort::KernelContext& ctx) {
+  NodeInputs in;
+  for (size_t i = 0; i < ctx.GetInputCount(); ++i) {
+    in.values.push_back(ctx.GetInput(i));
+    in.descs.push_back(Describe(in.values.back()));
+  }
+  return in;
+}
+
 OrtStatusPtr ToOrtStatus(const Status& s) {
   if (s.ok()) return nullptr;
   return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, s.message().c_str());

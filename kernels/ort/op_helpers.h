@@ -29,6 +29,14 @@ Status RequiredAttrFloats(const char* op, const OrtKernelInfo* info, const char*
 DType ToDType(ONNXTensorElementDataType t);
 TensorDesc Describe(const Ort::ConstValue& v);
 
+// Every input of the node with its description, in input order. For ops
+// whose inputs are all required: an absent optional input has no tensor.
+struct NodeInputs {
+  std::vector<Ort::ConstValue> values;
+  std::vector<TensorDesc> descs;
+};
+NodeInputs ReadInputs(const Ort::KernelContext& ctx);
+
 OrtStatusPtr ToOrtStatus(const Status& s);
 
 // Runs `body` and turns anything it throws into an ORT status, so that no

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/parallel.h"
+#include "common/roi_pooling_shape.h"
 #include "common/status.h"
 #include "common/tensor_desc.h"
 
@@ -18,21 +19,17 @@ struct PSRoIAlignParams {
   int64_t sampling_ratio = -1;  // <= 0: adaptive, ceil(roi_size / output_size)
 };
 
-// x: [N, C * output_height * output_width, H, W]; rois: [K, 5];
-// y: [K, C, output_height, output_width]. `channels` is the input's.
-struct PSRoIAlignShape {
-  int64_t batch, channels, height, width, num_rois;
-};
-
 // Shapes, types, attributes and the channel split. The batch indices are
 // checked separately (CheckRoisBatchIndex) because they live in the rois' memory.
 Status CheckPSRoIAlign(const PSRoIAlignParams& p, const TensorDesc& x, const TensorDesc& rois);
 
+// x: [N, C * output_height * output_width, H, W] (s.channels is that
+// product); rois: [K, 5]; y: [K, C, output_height, output_width].
 // T is float, double or Half. Rois with non-finite coordinates give zeros;
 // boxes whose adaptive grid is 0 give NaN, as in torchvision (see
 // common/ps_roi_geometry.h).
 template <typename T>
-void PSRoIAlignCpu(const PSRoIAlignParams& p, const PSRoIAlignShape& s, const T* x, const T* rois,
+void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                    T* y, const ParallelFor& parallel_for);
 
 }  // namespace ort_roi

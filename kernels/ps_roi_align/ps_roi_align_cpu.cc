@@ -34,7 +34,7 @@ A BinSum(const T* plane, int64_t width, const AxisWeights<A>& rows, const AxisWe
 }  // namespace
 
 template <typename T>
-void PSRoIAlignCpu(const PSRoIAlignParams& p, const PSRoIAlignShape& s, const T* x, const T* rois,
+void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                    T* y, const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
   if (s.num_rois == 0 || s.channels == 0) return;
@@ -75,11 +75,11 @@ void PSRoIAlignCpu(const PSRoIAlignParams& p, const PSRoIAlignShape& s, const T*
   });
 }
 
-template void PSRoIAlignCpu<float>(const PSRoIAlignParams&, const PSRoIAlignShape&, const float*,
+template void PSRoIAlignCpu<float>(const PSRoIAlignParams&, const RoIPoolingShape&, const float*,
                                    const float*, float*, const ParallelFor&);
-template void PSRoIAlignCpu<double>(const PSRoIAlignParams&, const PSRoIAlignShape&,
+template void PSRoIAlignCpu<double>(const PSRoIAlignParams&, const RoIPoolingShape&,
                                     const double*, const double*, double*, const ParallelFor&);
-template void PSRoIAlignCpu<Half>(const PSRoIAlignParams&, const PSRoIAlignShape&, const Half*,
+template void PSRoIAlignCpu<Half>(const PSRoIAlignParams&, const RoIPoolingShape&, const Half*,
                                   const Half*, Half*, const ParallelFor&);
 
 }  // namespace ort_roi

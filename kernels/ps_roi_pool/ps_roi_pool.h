@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/parallel.h"
+#include "common/roi_pooling_shape.h"
 #include "common/status.h"
 #include "common/tensor_desc.h"
 
@@ -17,20 +18,16 @@ struct PSRoIPoolParams {
   float spatial_scale = 1.0f;
 };
 
-// x: [N, C * output_height * output_width, H, W]; rois: [K, 5];
-// y: [K, C, output_height, output_width]. `channels` is the input's.
-struct PSRoIPoolShape {
-  int64_t batch, channels, height, width, num_rois;
-};
-
 // Shapes, types, attributes and the channel split; batch indices are checked
 // by CheckRoisBatchIndex.
 Status CheckPSRoIPool(const PSRoIPoolParams& p, const TensorDesc& x, const TensorDesc& rois);
 
+// x: [N, C * output_height * output_width, H, W] (s.channels is that
+// product); rois: [K, 5]; y: [K, C, output_height, output_width].
 // T is float, double or Half. Empty bins and rois with non-finite coordinates
 // give zeros.
 template <typename T>
-void PSRoIPoolCpu(const PSRoIPoolParams& p, const PSRoIPoolShape& s, const T* x, const T* rois,
+void PSRoIPoolCpu(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                   T* y, const ParallelFor& parallel_for);
 
 }  // namespace ort_roi

@@ -21,7 +21,7 @@ struct BinRange {
 }  // namespace
 
 template <typename T>
-void PSRoIPoolCpu(const PSRoIPoolParams& p, const PSRoIPoolShape& s, const T* x, const T* rois,
+void PSRoIPoolCpu(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                   T* y, const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
   if (s.num_rois == 0 || s.channels == 0) return;
@@ -76,11 +76,11 @@ void PSRoIPoolCpu(const PSRoIPoolParams& p, const PSRoIPoolShape& s, const T* x,
   });
 }
 
-template void PSRoIPoolCpu<float>(const PSRoIPoolParams&, const PSRoIPoolShape&, const float*,
+template void PSRoIPoolCpu<float>(const PSRoIPoolParams&, const RoIPoolingShape&, const float*,
                                   const float*, float*, const ParallelFor&);
-template void PSRoIPoolCpu<double>(const PSRoIPoolParams&, const PSRoIPoolShape&, const double*,
+template void PSRoIPoolCpu<double>(const PSRoIPoolParams&, const RoIPoolingShape&, const double*,
                                    const double*, double*, const ParallelFor&);
-template void PSRoIPoolCpu<Half>(const PSRoIPoolParams&, const PSRoIPoolShape&, const Half*,
+template void PSRoIPoolCpu<Half>(const PSRoIPoolParams&, const RoIPoolingShape&, const Half*,
                                  const Half*, Half*, const ParallelFor&);
 
 }  // namespace ort_roi

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "common/parallel.h"
+#include "common/roi_pooling_shape.h"
 #include "common/status.h"
 #include "common/tensor_desc.h"
 
@@ -17,18 +18,14 @@ struct RoIAlignParams {
   int64_t aligned = 0;          // 1: shift by half a pixel (torchvision aligned=True)
 };
 
-// x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
-struct RoIAlignShape {
-  int64_t batch, channels, height, width, num_rois;
-};
-
 // Shapes, types and attributes. The batch indices are checked separately
 // (CheckRoisBatchIndex) because they live in the rois' memory.
 Status CheckRoIAlign(const RoIAlignParams& p, const TensorDesc& x, const TensorDesc& rois);
 
+// x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
 // T is float, double or Half. Rois with non-finite coordinates give zeros.
 template <typename T>
-void RoIAlignCpu(const RoIAlignParams& p, const RoIAlignShape& s, const T* x, const T* rois, T* y,
+void RoIAlignCpu(const RoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
                  const ParallelFor& parallel_for);
 
 }  // namespace ort_roi

@@ -7,7 +7,7 @@
 namespace ort_roi {
 
 template <typename T>
-void RoIAlignCpu(const RoIAlignParams& p, const RoIAlignShape& s, const T* x, const T* rois, T* y,
+void RoIAlignCpu(const RoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
                  const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
   const RoIAlignPooling pooling{p.output_height, p.output_width, p.sampling_ratio, p.aligned != 0};
@@ -24,11 +24,11 @@ void RoIAlignCpu(const RoIAlignParams& p, const RoIAlignShape& s, const T* x, co
   });
 }
 
-template void RoIAlignCpu<float>(const RoIAlignParams&, const RoIAlignShape&, const float*,
+template void RoIAlignCpu<float>(const RoIAlignParams&, const RoIPoolingShape&, const float*,
                                  const float*, float*, const ParallelFor&);
-template void RoIAlignCpu<double>(const RoIAlignParams&, const RoIAlignShape&, const double*,
+template void RoIAlignCpu<double>(const RoIAlignParams&, const RoIPoolingShape&, const double*,
                                   const double*, double*, const ParallelFor&);
-template void RoIAlignCpu<Half>(const RoIAlignParams&, const RoIAlignShape&, const Half*,
+template void RoIAlignCpu<Half>(const RoIAlignParams&, const RoIPoolingShape&, const Half*,
                                 const Half*, Half*, const ParallelFor&);
 
 }  // namespace ort_roi

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "common/parallel.h"
+#include "common/roi_pooling_shape.h"
 #include "common/status.h"
 #include "common/tensor_desc.h"
 
@@ -15,18 +16,14 @@ struct RoIPoolParams {
   float spatial_scale = 1.0f;
 };
 
-// x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
-struct RoIPoolShape {
-  int64_t batch, channels, height, width, num_rois;
-};
-
 // Shapes, types and attributes; batch indices are checked by CheckRoisBatchIndex.
 Status CheckRoIPool(const RoIPoolParams& p, const TensorDesc& x, const TensorDesc& rois);
 
+// x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
 // T is float, double or Half. Empty bins and rois with non-finite coordinates
 // give zeros.
 template <typename T>
-void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolShape& s, const T* x, const T* rois, T* y,
+void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
                 const ParallelFor& parallel_for);
 
 }  // namespace ort_roi

@@ -21,7 +21,7 @@ struct BinRange {
 }  // namespace
 
 template <typename T>
-void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolShape& s, const T* x, const T* rois, T* y,
+void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
                 const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
   const int64_t bins = p.output_height * p.output_width;
@@ -75,11 +75,11 @@ void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolShape& s, const T* x, const
   });
 }
 
-template void RoIPoolCpu<float>(const RoIPoolParams&, const RoIPoolShape&, const float*,
+template void RoIPoolCpu<float>(const RoIPoolParams&, const RoIPoolingShape&, const float*,
                                 const float*, float*, const ParallelFor&);
-template void RoIPoolCpu<double>(const RoIPoolParams&, const RoIPoolShape&, const double*,
+template void RoIPoolCpu<double>(const RoIPoolParams&, const RoIPoolingShape&, const double*,
                                  const double*, double*, const ParallelFor&);
-template void RoIPoolCpu<Half>(const RoIPoolParams&, const RoIPoolShape&, const Half*,
+template void RoIPoolCpu<Half>(const RoIPoolParams&, const RoIPoolingShape&, const Half*,
                                const Half*, Half*, const ParallelFor&);
 
 }  // namespace ort_roi
