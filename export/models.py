@@ -12,7 +12,7 @@ threshold with clear gaps between them; see `spread_scores`.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import torch
 from torch import nn

@@ -8,7 +8,6 @@ import textwrap
 import numpy as np
 import onnxruntime as ort
 import pytest
-import torch
 import torch.nn.functional as F
 import torchvision
 from hypothesis import given, settings

@@ -1,5 +1,6 @@
-"""torchvision's two-stage detectors, exported with the TorchScript exporter through
-ort_roi, run in ONNX Runtime like PyTorch eager, output by output.
+"""torchvision's two-stage detectors, exported through ort_roi with either exporter
+(TorchScript, and torch.export with dynamo=True), run in ONNX Runtime like
+PyTorch eager, output by output.
 
 Models have random weights made to behave (export/models.py, spread_scores): a
 few dozen detections per image with scores spread apart. Everything is
@@ -29,7 +30,8 @@ import pytest
 import torch
 
 import ort_roi.export
-from export_support import run
+from export_support import EXPORTERS, run
+from ort_roi.export import dynamo_patches
 from ort_roi.export.models import DETECTORS, build_detector, synthetic_image
 
 # Tracing torchvision's detectors warns at every Python-level shape read.
@@ -63,19 +65,26 @@ def model(name: str) -> torch.nn.Module:
 
 
 @functools.cache
-def exported(name: str, images: int = 1) -> onnx.ModelProto:
-    """Exported once per model and image count, with dynamic image sizes."""
+def exported(name: str, exporter: str, images: int = 1) -> onnx.ModelProto:
+    """Exported once per model, exporter and image count, with dynamic image sizes."""
     inputs = [f"image{i}" for i in range(images)]
-    example = tuple(synthetic_image(*IMAGES[i][:2], seed=i) for i in range(images))
+    example = [synthetic_image(*IMAGES[i][:2], seed=i) for i in range(images)]
     names = [f"{o}{i}" for i in range(images) for o in outputs(name)]
-    return onnx.load_from_string(_export(name, list(example), inputs, names))
+    return onnx.load_from_string(_export(model(name), exporter, example, inputs, names))
 
 
-def _export(name, example, inputs, names) -> bytes:
-    proto = ort_roi.export.export(
-        model(name), (example,), input_names=inputs, output_names=names,
-        dynamic_axes={i: [1, 2] for i in inputs}
-        | {o: [0, 2, 3] if o.startswith("masks") else [0] for o in names})
+def _export(detector, exporter, example, inputs, names) -> bytes:
+    if EXPORTERS[exporter]:
+        # torch.export: a height and width of its own per image; the outputs'
+        # sizes follow from the graph.
+        dims = [{1: torch.export.Dim(f"height{i}", min=32, max=2048),
+                 2: torch.export.Dim(f"width{i}", min=32, max=2048)} for i in range(len(inputs))]
+        options = dict(dynamo=True, dynamic_shapes=(dims,))
+    else:
+        options = dict(dynamic_axes={i: [1, 2] for i in inputs}
+                       | {o: [0, 2, 3] if o.startswith("masks") else [0] for o in names})
+    proto = ort_roi.export.export(detector, (example,), input_names=inputs,
+                                  output_names=names, **options)
     return proto.SerializeToString()
 
 
@@ -85,9 +94,9 @@ def eager(name: str, images: list[torch.Tensor]) -> list[np.ndarray]:
     return [r[o].numpy() for r in results for o in outputs(name)]
 
 
-def assert_matches_eager(name: str, images: list[torch.Tensor]) -> list[np.ndarray]:
+def assert_matches_eager(name: str, exporter: str, images: list[torch.Tensor]) -> list[np.ndarray]:
     expected = eager(name, images)
-    actual = run(exported(name, len(images)),
+    actual = run(exported(name, exporter, len(images)),
                  {f"image{i}": image.numpy() for i, image in enumerate(images)})
     names = outputs(name) * len(images)
     assert len(actual) == len(expected)
@@ -115,8 +124,22 @@ def detections(name: str, image: torch.Tensor) -> int:
 
 
 @pytest.mark.parametrize("name", DETECTORS)
-def test_graph_pools_each_level_in_one_node(name):
-    nodes = exported(name).graph.node
+def test_dynamo_patches_keep_eager_output(name):
+    """What torch.export traces (torchvision with export/dynamo_patches.py
+    applied) computes bit for bit what torchvision does."""
+    image = synthetic_image(*IMAGES[0][:2], seed=IMAGES[0][2])
+    expected = eager(name, [image])
+    with dynamo_patches.patched():
+        got = eager(name, [image])
+    assert len(expected[0]) > 0
+    for output, want, have in zip(outputs(name), expected, got):
+        np.testing.assert_array_equal(have, want, err_msg=output)
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("name", DETECTORS)
+def test_graph_pools_each_level_in_one_node(name, exporter):
+    nodes = exported(name, exporter).graph.node
     pooling = [n for n in nodes if n.op_type == "MultiScaleRoIAlign"]
     assert len(pooling) == POOLERS[name.split("_")[0]]
     assert all(n.domain == "ort_roi" for n in pooling)
@@ -139,27 +162,38 @@ def _ancestor_types(value: str, producers: dict, depth: int) -> set[str]:
     return found
 
 
+@pytest.mark.parametrize("exporter", EXPORTERS)
 @pytest.mark.parametrize("name", DETECTORS)
-def test_matches_eager_on_images_of_several_sizes(name):
+def test_graph_takes_images_of_any_size(name, exporter):
+    dims = exported(name, exporter).graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_value == 3
+    assert all(d.dim_param and not d.dim_value for d in dims[1:]), dims
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("name", DETECTORS)
+def test_matches_eager_on_images_of_several_sizes(name, exporter):
     for height, width, seed in IMAGES:
         image = synthetic_image(height, width, seed=seed)
         count = detections(name, image)
         assert count > 0, f"{name} finds nothing in the {height}x{width} image"
-        assert_matches_eager(name, [image])
+        assert_matches_eager(name, exporter, [image])
 
 
 # Keypoint R-CNN's random person detector finds someone in every flat grey.
+@pytest.mark.parametrize("exporter", EXPORTERS)
 @pytest.mark.parametrize("name", [n for n in DETECTORS if not n.startswith("keypoint")])
-def test_matches_eager_on_a_blank_image(name):
+def test_matches_eager_on_a_blank_image(name, exporter):
     blank = next((torch.full((3, 200, 280), value) for value in BLANKS
                   if detections(name, torch.full((3, 200, 280), value)) == 0), None)
     assert blank is not None, f"{name} detects something in every blank image"
-    expected = assert_matches_eager(name, [blank])
+    expected = assert_matches_eager(name, exporter, [blank])
     assert all(len(e) == 0 for e in expected)
 
 
+@pytest.mark.parametrize("exporter", EXPORTERS)
 @pytest.mark.parametrize("name", ["maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"])
-def test_matches_eager_when_no_score_passes(name):
+def test_matches_eager_when_no_score_passes(name, exporter):
     """No detections from a real image: the mask and keypoint heads run on none."""
     strict = copy.deepcopy(model(name))
     strict.roi_heads.score_thresh = 1.0  # baked into the graph at export
@@ -167,15 +201,15 @@ def test_matches_eager_when_no_score_passes(name):
     with torch.no_grad():
         expected = [r[o].numpy() for r in strict([image]) for o in outputs(name)]
     assert all(len(e) == 0 for e in expected)
-    proto = ort_roi.export.export(strict, ([image],), input_names=["image0"],
-                                  output_names=outputs(name))
+    proto = onnx.load_from_string(_export(strict, exporter, [image], ["image0"], outputs(name)))
     actual = run(proto, {"image0": image.numpy()})
     for output, got, want in zip(outputs(name), actual, expected):
         assert got.shape == want.shape and got.dtype == want.dtype, output
 
 
+@pytest.mark.parametrize("exporter", EXPORTERS)
 @pytest.mark.parametrize("name", ["maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"])
-def test_matches_eager_on_a_batch_of_two(name):
+def test_matches_eager_on_a_batch_of_two(name, exporter):
     images = [synthetic_image(h, w, seed=seed) for h, w, seed in IMAGES[:2]]
     assert all(detections(name, image) > 0 for image in images)
-    assert_matches_eager(name, images)
+    assert_matches_eager(name, exporter, images)

@@ -1,24 +1,19 @@
 """torchvision's detectors through the torch.export-based exporter (dynamo=True).
 
 The patches in export/dynamo_patches.py must not change what the model
-computes: with them in place, eager output is bit-identical. The exported
-graph takes images of any size and runs in ORT. With random weights many
-scores tie, so which detections survive the caps (top-n, detections per
-image) is decided by rounding; the check here is coarse (most detections
-found in eager's) and the TorchScript parity tests are the strict ones.
+computes: with them in place, eager output is bit-identical (here on a
+plain random model; test_export_detectors.py checks every detector and
+compares the exported graphs with eager).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from torchvision.models import detection
 from torchvision.models.detection import _utils as det_utils
 from torchvision.models.detection import transform as tv_transform
 
-import ort_roi
-from export_support import our_nodes, run
 from ort_roi.export import dynamo_patches
 
 
@@ -85,31 +80,3 @@ def test_patched_restores():
              tv_transform.GeneralizedRCNNTransform.batch_images)
     assert after == before
     assert "forward" not in torch.nn.BatchNorm2d.__dict__  # inherited again
-
-
-def _found(ours: list[np.ndarray], eager: dict) -> float:
-    """Fraction of our detections that eager has too (same label, score, box)."""
-    boxes, labels, scores = (eager[k].numpy() for k in ("boxes", "labels", "scores"))
-    hits = [((labels == label) & (np.abs(scores - score) < 1e-5)
-             & (np.abs(boxes - box).max(axis=1) < 1e-3)).any()
-            for box, label, score in zip(*ours[:3])]
-    return float(np.mean(hits)) if hits else 1.0
-
-
-def test_mobilenet_exports_with_dynamic_image_size(mobilenet):
-    height, width = torch.export.Dim("height", min=32, max=2048), torch.export.Dim("width", min=32, max=2048)
-    proto = ort_roi.export.export(mobilenet, ([_image(240, 320, 0)],), dynamo=True,
-                                  input_names=["image"],
-                                  dynamic_shapes=([{1: height, 2: width}],))
-    kinds = sorted(n.op_type for n in our_nodes(proto))
-    assert kinds == ["BatchedNMS", "BatchedNMS", "MultiScaleRoIAlign"]
-    dims = proto.graph.input[0].type.tensor_type.shape.dim
-    assert [d.dim_param or d.dim_value for d in dims] == [3, "height", "width"]
-    for seed, (h, w) in enumerate([(240, 320), (300, 200), (64, 96)]):
-        image = _image(h, w, seed)
-        with torch.no_grad():
-            eager = mobilenet([image])[0]
-        ours = run(proto, {"image": image.numpy()})
-        assert [o.shape[1:] for o in ours] == [(4,), (), ()]
-        assert abs(len(ours[0]) - len(eager["boxes"])) <= 0.05 * len(eager["boxes"]) + 1
-        assert _found(ours, eager) > 0.85

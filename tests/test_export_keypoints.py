@@ -4,7 +4,8 @@ torchvision's heatmaps_to_keypoints (one bicubic resize per detection, to a
 size read from its box) becomes ort_roi::heatmaps_to_keypoints while
 exporting, and an ONNX Loop in the graph (export/keypoints.py). Compared
 with eager run here: positions within rtol 1e-4 atol 1e-3 px, visibility
-exactly, scores (resized heatmap logits) rtol 1e-4 atol 1e-3. ORT's cubic
+exactly, scores (resized heatmap logits) rtol 1e-4 atol 1e-3. The detector end to end
+is in test_export_detectors.py. ORT's cubic
 Resize rounds differently from PyTorch's (~1e-5 on logits of tens); a
 position off by more than the tolerance is a near-tie in a resized map
 broken the other way.
@@ -22,13 +23,8 @@ from torchvision.models.detection import roi_heads
 import ort_roi.export
 from export_support import run
 from ort_roi.export import dynamo_patches
-from ort_roi.export.models import build_detector, synthetic_image
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-OUTPUTS = ["boxes", "labels", "scores", "keypoints", "keypoints_scores"]
-IMAGES = [(240, 320, 101), (300, 200, 103), (180, 240, 104)]
-TOLERANCES = {"boxes": (1e-4, 1e-3), "scores": (0, 1e-4), "keypoints_scores": (1e-4, 1e-3)}
 
 
 class Keypoints(torch.nn.Module):
@@ -90,50 +86,3 @@ def test_op_keeps_eager_output():
     for want, have in zip(expected, got):
         assert torch.equal(want, have)
     assert roi_heads.heatmaps_to_keypoints is original
-
-
-@functools.cache
-def model() -> torch.nn.Module:
-    return build_detector("keypointrcnn_resnet50_fpn", min_size=256, max_size=384)
-
-
-def eager(image: torch.Tensor) -> dict:
-    with torch.no_grad():
-        return model()([image])[0]
-
-
-def test_patches_keep_detector_output():
-    image = synthetic_image(*IMAGES[0][:2], seed=IMAGES[0][2])
-    expected = eager(image)
-    with torch.no_grad(), dynamo_patches.patched():
-        got = model()([image])[0]
-    assert len(expected["keypoints"]) > 0
-    for key in OUTPUTS:
-        assert torch.equal(expected[key], got[key]), key
-
-
-@functools.cache
-def exported_detector():
-    height = torch.export.Dim("height", min=32, max=2048)
-    width = torch.export.Dim("width", min=32, max=2048)
-    return ort_roi.export.export(model(), ([synthetic_image(240, 320, seed=0)],), dynamo=True,
-                                 input_names=["image"], output_names=OUTPUTS,
-                                 dynamic_shapes=([{1: height, 2: width}],))
-
-
-@pytest.mark.parametrize("height, width, seed", IMAGES)
-def test_detector_matches_eager(height, width, seed):
-    image = synthetic_image(height, width, seed=seed)
-    expected = eager(image)
-    assert len(expected["boxes"]) > 0, "nothing detected: the comparison would be empty"
-    actual = run(exported_detector(), {"image": image.numpy()})
-    for name, got in zip(OUTPUTS, actual):
-        want = expected[name].numpy()
-        assert got.shape == want.shape and got.dtype == want.dtype, name
-        if name == "labels":
-            np.testing.assert_array_equal(got, want)
-        elif name == "keypoints":
-            assert_keypoints_match(got, want)
-        else:
-            rtol, atol = TOLERANCES[name]
-            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=name)

@@ -3,9 +3,9 @@
 torchvision's paste_masks_in_image becomes ort_roi::paste_masks while
 exporting (export/paste_masks.py), whose ONNX form blends mask rows and
 columns by matrices instead of looping over detections. Compared with
-torchvision's function run in this process: alone (any number of
-detections, boxes inside the image, across its edges, a pixel or less
-wide), and in the two Mask R-CNN detectors end to end.
+torchvision's function run in this process (any number of detections,
+boxes inside the image, across its edges, a pixel or less wide); the Mask
+R-CNN detectors end to end are in test_export_detectors.py.
 
 Mask tolerance: the pasted values are blends of two by two mask values with
 float32 weights computed as PyTorch's kernel does; only the order of the
@@ -15,9 +15,6 @@ mask, far more than atol 1e-3.
 """
 
 from __future__ import annotations
-
-import functools
-import time
 
 import numpy as np
 import onnx
@@ -29,12 +26,7 @@ from torchvision.models.detection import transform as tv_transform
 import ort_roi.export
 from export_support import run
 from ort_roi.export import dynamo_patches
-from ort_roi.export.models import build_detector, synthetic_image
 
-OUTPUTS = ["boxes", "labels", "scores", "masks"]
-TOLERANCES = {"boxes": (1e-4, 1e-3), "scores": (0, 1e-4), "masks": (0, 1e-3)}
-IMAGES = [(240, 320, 101), (300, 200, 103), (180, 240, 104)]
-BLANKS = (0.5, 0.25, 0.75, 1.0)
 MASK_SIDE = 28  # torchvision's mask head
 
 
@@ -117,73 +109,3 @@ def test_patch_keeps_eager_output(kind):
         got = Paste()(masks, boxes, image)
     assert tv_transform.paste_masks_in_image is roi_heads.paste_masks_in_image
     assert torch.equal(expected, got)
-
-
-# Detectors: exported once each with a dynamic image size, run on images of
-# several sizes. Their export takes a minute or two apiece.
-
-@functools.cache
-def model(name: str) -> torch.nn.Module:
-    return build_detector(name, min_size=256, max_size=384)
-
-
-@functools.cache
-def exported(name: str) -> onnx.ModelProto:
-    height = torch.export.Dim("height", min=32, max=2048)
-    width = torch.export.Dim("width", min=32, max=2048)
-    example = synthetic_image(*IMAGES[0][:2], seed=0)
-    start = time.perf_counter()
-    proto = ort_roi.export.export(model(name), ([example],), dynamo=True,
-                                  input_names=["image"], output_names=OUTPUTS,
-                                  dynamic_shapes=([{1: height, 2: width}],))
-    print(f"{name}: exported in {time.perf_counter() - start:.0f} s")
-    return proto
-
-
-def eager(name: str, image: torch.Tensor) -> list[np.ndarray]:
-    with torch.no_grad():
-        result = model(name)([image])[0]
-    return [result[o].numpy() for o in OUTPUTS]
-
-
-def assert_matches_eager(name: str, image: torch.Tensor) -> list[np.ndarray]:
-    expected = eager(name, image)
-    actual = run(exported(name), {"image": image.numpy()})
-    assert len(actual) == len(expected)
-    for output, got, want in zip(OUTPUTS, actual, expected):
-        assert got.shape == want.shape, (output, got.shape, want.shape)
-        assert got.dtype == want.dtype, output
-        if output == "labels":
-            np.testing.assert_array_equal(got, want)
-        else:
-            rtol, atol = TOLERANCES[output]
-            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=output)
-            if want.size:
-                print(f"{name} {image.shape[1:]} {output}: max error {np.abs(got - want).max():.2e}")
-    return expected
-
-
-DETECTORS = ["maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"]
-
-
-@pytest.mark.parametrize("name", DETECTORS)
-def test_detector_patches_keep_eager_output(name):
-    image = synthetic_image(*IMAGES[0][:2], seed=IMAGES[0][2])
-    expected = eager(name, image)
-    with dynamo_patches.patched():
-        got = eager(name, image)
-    assert len(expected[0]) > 0
-    for output, want, have in zip(OUTPUTS, expected, got):
-        np.testing.assert_array_equal(have, want, err_msg=output)
-
-
-@pytest.mark.parametrize("name", DETECTORS)
-def test_detector_matches_eager(name):
-    for height, width, seed in IMAGES:
-        image = synthetic_image(height, width, seed=seed)
-        expected = assert_matches_eager(name, image)
-        assert len(expected[0]) > 0, f"{name} finds nothing in the {height}x{width} image"
-    blank = next((torch.full((3, 200, 280), value) for value in BLANKS
-                  if len(eager(name, torch.full((3, 200, 280), value))[0]) == 0), None)
-    assert blank is not None, f"{name} detects something in every blank image"
-    assert_matches_eager(name, blank)

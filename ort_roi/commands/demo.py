@@ -7,7 +7,6 @@ import io
 import warnings
 from collections import Counter
 
-import numpy as np
 import onnx
 import torch
 
