@@ -120,6 +120,24 @@ def batch_images(self, images: list[Tensor], size_divisible: int = 32) -> Tensor
     return torch.stack(padded)
 
 
+_RESIZE_KEYPOINTS = tv_transform.resize_keypoints
+
+
+def resize_keypoints(keypoints: Tensor, original_size: list[int], new_size: list[int]) -> Tensor:
+    """transform.resize_keypoints by the form torchvision itself uses when
+    tracing: the x and y columns scaled and stacked with the visibility,
+    instead of scaled in place. The same products; in place, torch.export
+    writes each column back with a scatter (ScatterElements in the graph)."""
+    if keypoints.dim() != 3:
+        return _RESIZE_KEYPOINTS(keypoints, original_size, new_size)
+    ratio_h, ratio_w = (
+        torch.tensor(s, dtype=torch.float32, device=keypoints.device)
+        / torch.tensor(s_orig, dtype=torch.float32, device=keypoints.device)
+        for s, s_orig in zip(new_size, original_size))
+    return torch.stack((keypoints[:, :, 0] * ratio_w, keypoints[:, :, 1] * ratio_h,
+                        keypoints[:, :, 2]), dim=2)
+
+
 _BATCH_NORM_2D = torch.nn.BatchNorm2d.forward
 
 
@@ -143,6 +161,7 @@ _PATCHES = (
     (det_utils.BoxCoder, "decode", decode),
     (tv_transform, "_resize_image_and_masks", resize_image_and_masks),
     (GeneralizedRCNNTransform, "batch_images", batch_images),
+    (tv_transform, "resize_keypoints", resize_keypoints),
     (tv_transform, "paste_masks_in_image", paste_masks.paste_masks_in_image),
     (roi_heads, "heatmaps_to_keypoints", keypoints.heatmaps_to_keypoints),
 )

@@ -12,7 +12,6 @@ import pytest
 import torch
 from torchvision.models import detection
 from torchvision.models.detection import _utils as det_utils
-from torchvision.models.detection import transform as tv_transform
 
 from ort_roi.export import dynamo_patches
 
@@ -70,13 +69,14 @@ def test_batch_norm_patch_is_exact():
 
 
 def test_patched_restores():
-    before = (det_utils.BoxCoder.decode, tv_transform._resize_image_and_masks,
-              tv_transform.GeneralizedRCNNTransform.batch_images)
+    missing = object()
+    targets = [(owner, name) for owner, name, _ in dynamo_patches._PATCHES]
+    before = [owner.__dict__.get(name, missing) for owner, name in targets]
     with pytest.raises(RuntimeError):
         with dynamo_patches.patched():
-            assert det_utils.BoxCoder.decode is not before[0]
+            for (owner, name), original in zip(targets, before):
+                assert owner.__dict__.get(name, missing) is not original, name
             raise RuntimeError("boom")
-    after = (det_utils.BoxCoder.decode, tv_transform._resize_image_and_masks,
-             tv_transform.GeneralizedRCNNTransform.batch_images)
-    assert after == before
+    after = [owner.__dict__.get(name, missing) for owner, name in targets]
+    assert all(a is b for a, b in zip(after, before))
     assert "forward" not in torch.nn.BatchNorm2d.__dict__  # inherited again

@@ -19,15 +19,26 @@ DEFAULT_IMAGE_SIZE = (480, 640)
 def export_model(model, args: tuple, out, *, exporter: str, opset=None) -> onnx.ModelProto:
     """Export with ort_roi's mappings, inputs and outputs named after the
     model's (forward's parameters, the keys of its output dicts); a detector
-    exported with the TorchScript exporter takes any image height and width."""
+    takes images of any height and width, with either exporter."""
     with torch.no_grad():
         outputs = model(*args)
     options = {"input_names": models.input_names(model, args),
                "output_names": models.leaf_names(outputs)}
-    if models.is_detector(model) and exporter == "torchscript":
-        options["dynamic_axes"] = {n: {1: "height", 2: "width"} for n in options["input_names"]}
+    if models.is_detector(model):
+        if exporter == "torchscript":
+            options["dynamic_axes"] = {n: {1: "height", 2: "width"}
+                                       for n in options["input_names"]}
+        else:
+            options["dynamic_shapes"] = ([_image_dims(i) for i in range(len(args[0]))],)
     return ort_roi.export.export(model, args, out, dynamo=exporter == "dynamo", opset=opset,
                                  **options)
+
+
+def _image_dims(index: int) -> dict:
+    """A height and width of its own for the index-th image of a detector's list."""
+    suffix = str(index) if index else ""
+    return {1: torch.export.Dim(f"height{suffix}", min=32, max=8192),
+            2: torch.export.Dim(f"width{suffix}", min=32, max=8192)}
 
 
 def run(args) -> int:
