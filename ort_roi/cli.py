@@ -21,6 +21,11 @@ def _weights(parser):
                              "MaskRCNN_ResNet50_FPN_Weights.COCO_V1); random weights if not given")
 
 
+def _seed(parser):
+    parser.add_argument("--seed", type=int, default=0,
+                        help="for random weights (default 0); check needs the one export had")
+
+
 def _tolerances(parser, rtol=1e-3, atol=1e-3):
     parser.add_argument("--rtol", type=float, default=rtol, help=f"{TOLERANCE_HELP} (default {rtol:g})")
     parser.add_argument("--atol", type=float, default=atol, help=f"(default {atol:g})")
@@ -42,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, help="default 17 (torchscript) or 18 (dynamo)")
     _size(p)
     _weights(p)
+    _seed(p)
 
     p = sub.add_parser("check", help="run an ONNX model in ORT and its PyTorch model eagerly; "
                                      "compare output by output",
@@ -54,11 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", action="append", metavar="[NAME=]1,3,64,64",
                    help="random input of this shape (repeat per input); default: the model's "
                         "example_inputs, else the ONNX input shapes")
-    p.add_argument("--seed", type=int, default=0, help="for random weights and inputs")
+    p.add_argument("--input-seed", type=int, default=0,
+                   help="for random inputs (default 0): a detector gets a synthetic image "
+                        "(smooth background, a few flat boxes), anything else uniform noise")
     p.add_argument("--all-nodes", action="store_true",
                    help="list the execution provider of every node, not only ort_roi's")
     _size(p)
     _weights(p)
+    _seed(p)
     _tolerances(p)
 
     p = sub.add_parser("demo", help="Mask R-CNN: ort_roi in ORT vs PyTorch eager vs "

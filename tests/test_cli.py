@@ -78,6 +78,17 @@ def test_check_fails_on_another_model(tiny):
     assert keep.split()[-1] == "ok"  # nms saw the same boxes
 
 
+def test_random_weights_follow_the_seed(tmp_path):
+    """export --seed and check --seed draw the same random weights; another
+    seed is another model, which check must tell apart."""
+    path = tmp_path / "seeded.onnx"
+    ok(ort_roi("export", "cli_models:TinyRoi", str(path), "--seed", "5"))
+    out = ok(ort_roi("check", str(path), "--torch", "cli_models:TinyRoi", "--seed", "5"))
+    assert "all outputs match" in out
+    other = ort_roi("check", str(path), "--torch", "cli_models:TinyRoi")
+    assert other.returncode == 1 and "MISMATCH in output0" in other.stdout, other.stdout
+
+
 def test_check_tolerances_and_npz_inputs(tiny, tmp_path):
     gen = np.random.default_rng(1)
     xy = gen.uniform(0, 40, (8, 2))  # exported with 8 boxes, a static size

@@ -47,6 +47,14 @@ def random_inputs(sess, shapes: list[str], seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
+def detector_images(sess, image_size, seed: int) -> dict[str, np.ndarray]:
+    """One image per input, with shapes to find: uniform noise gives a
+    detector nothing to detect, so the comparison would be of empty outputs."""
+    from ort_roi.export.models import synthetic_image
+    return {spec.name: synthetic_image(*image_size, seed=seed + i).numpy()
+            for i, spec in enumerate(sess.get_inputs())}
+
+
 def load_npz(path: str, proto: onnx.ModelProto) -> dict[str, np.ndarray]:
     """Arrays by input name, or arr_0, arr_1, ... (np.savez's names) in input order."""
     with np.load(path) as data:
@@ -64,11 +72,9 @@ def model_inputs(args, proto, sess, torch_model) -> dict[str, np.ndarray]:
     if args.inputs:
         return load_npz(args.inputs, proto)
     if args.shape or not hasattr(torch_model, "example_inputs"):
-        shapes = args.shape
-        if not shapes and models.is_detector(torch_model):
-            h, w = args.image_size
-            shapes = [f"3,{h},{w}"] * len(sess.get_inputs())
-        return random_inputs(sess, shapes or [], args.seed)
+        if not args.shape and models.is_detector(torch_model):
+            return detector_images(sess, args.image_size, args.input_seed)
+        return random_inputs(sess, args.shape or [], args.input_seed)
     example = models.flatten(models.example_inputs(torch_model, (0, 0)))
     return {i.name: t.numpy() for i, (_, t) in zip(sess.get_inputs(), example)}
 

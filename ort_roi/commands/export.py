@@ -44,7 +44,8 @@ def _image_dims(index: int) -> dict:
 def run(args) -> int:
     image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
     start = time.perf_counter()
-    model = models.load_model(args.model, weights=args.weights, image_size=image_size)
+    model = models.load_model(args.model, weights=args.weights, image_size=image_size,
+                              seed=args.seed)
     inputs = models.example_inputs(model, image_size)
     proto = export_model(model, inputs, args.out, exporter=args.exporter, opset=args.opset)
     ours = Counter(n.op_type for n in our_nodes(proto))
