@@ -7,6 +7,7 @@ import onnx
 import torch
 
 from . import models
+from .detections import describe, pair_near_ties
 from .export import DEFAULT_IMAGE_SIZE
 from .parity import (compare, our_nodes, provider_summary, providers_by_node, session,
                      shape_text, table)
@@ -110,6 +111,8 @@ def run(args) -> int:
         print(f"MISMATCH: the ONNX model has {len(actual)} outputs, PyTorch gives {len(expected)}")
         return 1
     names = [o.name for o in sess.get_outputs()]
+    actual, moved = pair_near_ties(names, actual, [e.numpy() for _, e in expected],
+                                   args.rtol, args.atol)
     results = [compare(n, a, e.numpy(), args.rtol, args.atol)
                for n, a, (_, e) in zip(names, actual, expected)]
     rows = [[r.name, path, shape_text(r.shape), r.error,
@@ -120,6 +123,8 @@ def run(args) -> int:
     print(table(rows, ["output", "pytorch", "shape", "max abs error", "max rel error", ""]))
     print(f"(tolerance: |onnx - torch| <= {args.atol:g} + {args.rtol:g} * |torch|; "
           "integer outputs exact)")
+    for line in describe(moved):
+        print(line)
 
     print()
     ours = our_nodes(proto)

@@ -11,6 +11,7 @@ import onnx
 import torch
 
 from . import models
+from .detections import describe, pair_near_ties
 from .export import export_model
 from .parity import Progress, compare, feeds, our_nodes, session, shape_text, table, timed
 
@@ -70,11 +71,16 @@ def _demo(args) -> int:
     except Exception as e:  # noqa: BLE001  (the comparison is optional; ours is not)
         progress.done(f"failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
 
+    ours_outputs, ours_moved = pair_near_ties(names, ours_result[0], expected,
+                                              args.rtol, args.atol)
     ours_cmp = [compare(n, a, e, args.rtol, args.atol)
-                for n, a, e in zip(names, ours_result[0], expected)]
-    standard_cmp = ([compare(n, a, e, args.rtol, args.atol)
-                     for n, a, e in zip(names, standard_result[0], expected)]
-                    if standard_result else [None] * len(names))
+                for n, a, e in zip(names, ours_outputs, expected)]
+    standard_cmp, standard_moved = [None] * len(names), []
+    if standard_result:
+        standard_outputs, standard_moved = pair_near_ties(names, standard_result[0], expected,
+                                                          args.rtol, args.atol)
+        standard_cmp = [compare(n, a, e, args.rtol, args.atol)
+                        for n, a, e in zip(names, standard_outputs, expected)]
     print()
     print(f"Parity with PyTorch eager (tolerance {args.atol:g} + {args.rtol:g} * |torch|; "
           "labels exact; max rel error relative to max(|torch|, atol)):")
@@ -86,6 +92,9 @@ def _demo(args) -> int:
     if standard_result:
         counts.append(f"torchvision export {len(standard_result[0][0])}")
     print("detections: " + ", ".join(counts))
+    for who, moved in (("ort_roi", ours_moved), ("torchvision export", standard_moved)):
+        for line in describe(moved):
+            print(f"{who}: {line}")
     print()
     rows = [["PyTorch eager", f"{eager_ms:.0f}", "1.00x", ""],
             ["ort_roi in ONNX Runtime", f"{ours_result[1]:.0f}", f"{eager_ms / ours_result[1]:.2f}x",
