@@ -8,8 +8,8 @@
 
 #include "axis_weights.h"
 #include "half.h"
-#include "parallel.h"
 #include "roi_align_geometry.h"
+#include "roi_tasks.h"
 
 namespace ort_roi {
 
@@ -19,23 +19,6 @@ struct RoIAlignPooling {
   int64_t sampling_ratio;  // <= 0: adaptive
   bool aligned;
 };
-
-// Work is split over (roi, block of channels): enough tasks to keep the
-// pool busy with few rois, and each task's geometry is reused per channel.
-constexpr int64_t kRoIAlignChannelsPerTask = 16;
-
-// Calls task(k, c_begin, c_end) for every roi k and block of its channels.
-template <typename Task>
-void ForEachRoiChannelBlock(int64_t num_rois, int64_t channels, const ParallelFor& parallel_for,
-                            const Task& task) {
-  const int64_t blocks = (channels + kRoIAlignChannelsPerTask - 1) / kRoIAlignChannelsPerTask;
-  if (num_rois == 0 || blocks == 0) return;
-  parallel_for(static_cast<size_t>(num_rois * blocks), [&](size_t t) {
-    const int64_t k = static_cast<int64_t>(t) / blocks;
-    const int64_t c_begin = (static_cast<int64_t>(t) % blocks) * kRoIAlignChannelsPerTask;
-    task(k, c_begin, std::min(channels, c_begin + kRoIAlignChannelsPerTask));
-  });
-}
 
 // One channel's bins: sum_r wy[r] * sum_c wx[c] * x[r, c], divided by count.
 template <typename T, typename A>

@@ -7,13 +7,12 @@
 #include "common/axis_weights.h"
 #include "common/half.h"
 #include "common/ps_roi_geometry.h"
+#include "common/roi_tasks.h"
 #include "ps_roi_align/ps_roi_align.h"
 
 namespace ort_roi {
 
 namespace {
-
-constexpr int64_t kChannelsPerTask = 16;
 
 // Sum of bin (ph, pw) of one input plane: sum_r wy[r] * sum_c wx[c] * x[r, c].
 template <typename T, typename A>
@@ -37,16 +36,11 @@ template <typename T>
 void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                    T* y, const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
-  if (s.num_rois == 0 || s.channels == 0) return;
   const int64_t bins = p.output_height * p.output_width;  // <= channels, checked
   const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
   const int64_t plane = s.height * s.width;
-  const int64_t blocks = (out_channels + kChannelsPerTask - 1) / kChannelsPerTask;
-
-  parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t task) {
-    const int64_t k = static_cast<int64_t>(task) / blocks;
-    const int64_t c_begin = (static_cast<int64_t>(task) % blocks) * kChannelsPerTask;
-    const int64_t c_end = std::min(out_channels, c_begin + kChannelsPerTask);
+  ForEachRoiChannelBlock(s.num_rois, out_channels, parallel_for,
+                         [&](int64_t k, int64_t c_begin, int64_t c_end) {
     T* out = y + (k * out_channels + c_begin) * bins;
 
     A roi[5];

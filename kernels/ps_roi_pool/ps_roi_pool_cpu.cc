@@ -6,13 +6,12 @@
 
 #include "common/half.h"
 #include "common/ps_roi_geometry.h"
+#include "common/roi_tasks.h"
 #include "ps_roi_pool/ps_roi_pool.h"
 
 namespace ort_roi {
 
 namespace {
-
-constexpr int64_t kChannelsPerTask = 16;
 
 struct BinRange {
   int64_t begin, end;
@@ -24,16 +23,11 @@ template <typename T>
 void PSRoIPoolCpu(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                   T* y, const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
-  if (s.num_rois == 0 || s.channels == 0) return;
   const int64_t bins = p.output_height * p.output_width;  // <= channels, checked
   const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
   const int64_t plane = s.height * s.width;
-  const int64_t blocks = (out_channels + kChannelsPerTask - 1) / kChannelsPerTask;
-
-  parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t task) {
-    const int64_t k = static_cast<int64_t>(task) / blocks;
-    const int64_t c_begin = (static_cast<int64_t>(task) % blocks) * kChannelsPerTask;
-    const int64_t c_end = std::min(out_channels, c_begin + kChannelsPerTask);
+  ForEachRoiChannelBlock(s.num_rois, out_channels, parallel_for,
+                         [&](int64_t k, int64_t c_begin, int64_t c_end) {
     T* out = y + (k * out_channels + c_begin) * bins;
 
     A roi[5];

@@ -6,13 +6,12 @@
 
 #include "common/half.h"
 #include "common/roi_pool_geometry.h"
+#include "common/roi_tasks.h"
 #include "roi_pool/roi_pool.h"
 
 namespace ort_roi {
 
 namespace {
-
-constexpr int64_t kChannelsPerTask = 16;
 
 struct BinRange {
   int64_t begin, end;
@@ -26,13 +25,8 @@ void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, co
   using A = typename Acc<T>::type;
   const int64_t bins = p.output_height * p.output_width;
   const int64_t plane = s.height * s.width;
-  const int64_t blocks = (s.channels + kChannelsPerTask - 1) / kChannelsPerTask;
-  if (s.num_rois == 0 || blocks == 0) return;
-
-  parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t task) {
-    const int64_t k = static_cast<int64_t>(task) / blocks;
-    const int64_t c_begin = (static_cast<int64_t>(task) % blocks) * kChannelsPerTask;
-    const int64_t c_end = std::min(s.channels, c_begin + kChannelsPerTask);
+  ForEachRoiChannelBlock(s.num_rois, s.channels, parallel_for,
+                         [&](int64_t k, int64_t c_begin, int64_t c_end) {
     T* out = y + (k * s.channels + c_begin) * bins;
 
     A roi[5];
