@@ -61,22 +61,7 @@ ORT_ROI_HD RoIAlignBox<A> MakePSRoIAlignBox(const A* roi, A spatial_scale, int64
 template <typename A>
 ORT_ROI_HD RoIPoolBox<A> MakePSRoIPoolBox(const A* roi, A spatial_scale, int64_t pooled_h,
                                           int64_t pooled_w) {
-  RoIPoolBox<A> b;
-  const A x1 = roi[0] * spatial_scale, y1 = roi[1] * spatial_scale;
-  const A x2 = roi[2] * spatial_scale, y2 = roi[3] * spatial_scale;
-  b.finite = std::isfinite(x1) && std::isfinite(y1) && std::isfinite(x2) && std::isfinite(y2);
-  if (!b.finite) {
-    b.start_h = b.start_w = 0;
-    b.bin_h = b.bin_w = A(0);
-    return b;
-  }
-  b.start_w = RoundCoord(x1);
-  b.start_h = RoundCoord(y1);
-  const int64_t roi_w = RoundCoord(x2) - b.start_w;
-  const int64_t roi_h = RoundCoord(y2) - b.start_h;
-  b.bin_h = static_cast<A>(roi_h > 1 ? roi_h : 1) / static_cast<A>(pooled_h);
-  b.bin_w = static_cast<A>(roi_w > 1 ? roi_w : 1) / static_cast<A>(pooled_w);
-  return b;
+  return MakeRoundedBox(roi, spatial_scale, pooled_h, pooled_w, /*inclusive_end=*/false);
 }
 
 // Pixel range [begin, end) of PSRoIPool bin `p`. torchvision clips both ends

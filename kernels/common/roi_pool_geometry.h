@@ -29,10 +29,14 @@ ORT_ROI_HD int64_t RoundCoord(A v) {
   return static_cast<int64_t>(r);
 }
 
-// `roi` points at x1, y1, x2, y2 (already loaded into A).
+// The roi rounded to the feature map's pixels, as RoIPool and PSRoIPool do.
+// Its size on each side is max(end - start + 1, 1) when `inclusive_end` (RoIPool)
+// and max(end - start, 1) otherwise (PSRoIPool): inverted boxes still cover
+// one pixel, as in torchvision. `roi` points at x1, y1, x2, y2 (already loaded
+// into A).
 template <typename A>
-ORT_ROI_HD RoIPoolBox<A> MakeRoIPoolBox(const A* roi, A spatial_scale, int64_t pooled_h,
-                                        int64_t pooled_w) {
+ORT_ROI_HD RoIPoolBox<A> MakeRoundedBox(const A* roi, A spatial_scale, int64_t pooled_h,
+                                        int64_t pooled_w, bool inclusive_end) {
   RoIPoolBox<A> b;
   const A x1 = roi[0] * spatial_scale, y1 = roi[1] * spatial_scale;
   const A x2 = roi[2] * spatial_scale, y2 = roi[3] * spatial_scale;
@@ -44,14 +48,18 @@ ORT_ROI_HD RoIPoolBox<A> MakeRoIPoolBox(const A* roi, A spatial_scale, int64_t p
   }
   b.start_w = RoundCoord(x1);
   b.start_h = RoundCoord(y1);
-  const int64_t end_w = RoundCoord(x2);
-  const int64_t end_h = RoundCoord(y2);
-  // Inverted boxes still cover one pixel, as in torchvision.
-  const int64_t roi_w = end_w - b.start_w + 1 > 1 ? end_w - b.start_w + 1 : 1;
-  const int64_t roi_h = end_h - b.start_h + 1 > 1 ? end_h - b.start_h + 1 : 1;
-  b.bin_h = static_cast<A>(roi_h) / static_cast<A>(pooled_h);
-  b.bin_w = static_cast<A>(roi_w) / static_cast<A>(pooled_w);
+  const int64_t extra = inclusive_end ? 1 : 0;
+  const int64_t roi_w = RoundCoord(x2) - b.start_w + extra;
+  const int64_t roi_h = RoundCoord(y2) - b.start_h + extra;
+  b.bin_h = static_cast<A>(roi_h > 1 ? roi_h : 1) / static_cast<A>(pooled_h);
+  b.bin_w = static_cast<A>(roi_w > 1 ? roi_w : 1) / static_cast<A>(pooled_w);
   return b;
+}
+
+template <typename A>
+ORT_ROI_HD RoIPoolBox<A> MakeRoIPoolBox(const A* roi, A spatial_scale, int64_t pooled_h,
+                                        int64_t pooled_w) {
+  return MakeRoundedBox(roi, spatial_scale, pooled_h, pooled_w, /*inclusive_end=*/true);
 }
 
 // Pixel range [begin, end) of bin `p` along one axis, clipped to [0, size].
