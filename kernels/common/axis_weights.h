@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bilinear.h"
+#include "half.h"
 #include "roi_align_geometry.h"
 
 namespace ort_roi {
@@ -48,6 +49,24 @@ void BuildAxisWeights(A start, A bin, int64_t grid, int64_t pooled, int64_t size
     }
     out->offset.push_back(out->index.size());
   }
+}
+
+// Bin (ph, pw) of one plane (`width` pixels a row), not yet divided by the
+// sample count: sum_r wy[r] * sum_c wx[c] * x[r, c]. RoIAlign reads every bin
+// of a channel from one plane, PSRoIAlign each bin from its own.
+template <typename T, typename A>
+A WeightedBinSum(const T* plane, int64_t width, const AxisWeights<A>& rows,
+                 const AxisWeights<A>& cols, int64_t ph, int64_t pw) {
+  A sum = A(0);
+  for (size_t r = rows.offset[ph]; r < rows.offset[ph + 1]; ++r) {
+    const T* row = plane + rows.index[r] * width;
+    A row_sum = A(0);
+    for (size_t c = cols.offset[pw]; c < cols.offset[pw + 1]; ++c) {
+      row_sum += cols.weight[c] * Load<A>(row[cols.index[c]]);
+    }
+    sum += rows.weight[r] * row_sum;
+  }
+  return sum;
 }
 
 }  // namespace ort_roi

@@ -20,23 +20,14 @@ struct RoIAlignPooling {
   bool aligned;
 };
 
-// One channel's bins: sum_r wy[r] * sum_c wx[c] * x[r, c], divided by count.
+// One channel's bins, each divided by count.
 template <typename T, typename A>
 void PoolRoIAlignChannel(const T* xc, int64_t width, const AxisWeights<A>& rows,
                          const AxisWeights<A>& cols, int64_t pooled_h, int64_t pooled_w, A count,
                          T* out) {
   for (int64_t ph = 0; ph < pooled_h; ++ph) {
     for (int64_t pw = 0; pw < pooled_w; ++pw) {
-      A sum = A(0);
-      for (size_t r = rows.offset[ph]; r < rows.offset[ph + 1]; ++r) {
-        const T* row = xc + rows.index[r] * width;
-        A row_sum = A(0);
-        for (size_t c = cols.offset[pw]; c < cols.offset[pw + 1]; ++c) {
-          row_sum += cols.weight[c] * Load<A>(row[cols.index[c]]);
-        }
-        sum += rows.weight[r] * row_sum;
-      }
-      out[ph * pooled_w + pw] = Store<T>(sum / count);
+      out[ph * pooled_w + pw] = Store<T>(WeightedBinSum(xc, width, rows, cols, ph, pw) / count);
     }
   }
 }

@@ -12,26 +12,6 @@
 
 namespace ort_roi {
 
-namespace {
-
-// Sum of bin (ph, pw) of one input plane: sum_r wy[r] * sum_c wx[c] * x[r, c].
-template <typename T, typename A>
-A BinSum(const T* plane, int64_t width, const AxisWeights<A>& rows, const AxisWeights<A>& cols,
-         int64_t ph, int64_t pw) {
-  A sum = A(0);
-  for (size_t r = rows.offset[ph]; r < rows.offset[ph + 1]; ++r) {
-    const T* row = plane + rows.index[r] * width;
-    A row_sum = A(0);
-    for (size_t c = cols.offset[pw]; c < cols.offset[pw + 1]; ++c) {
-      row_sum += cols.weight[c] * Load<A>(row[cols.index[c]]);
-    }
-    sum += rows.weight[r] * row_sum;
-  }
-  return sum;
-}
-
-}  // namespace
-
 template <typename T>
 void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                    T* y, const ParallelFor& parallel_for) {
@@ -62,7 +42,7 @@ void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T*
           const T* xc =
               image + PSInputChannel(c, ph, pw, p.output_height, p.output_width) * plane;
           // No clamp of the count: 0 / 0 is torchvision's NaN (see MakePSRoIAlignBox).
-          *out++ = Store<T>(BinSum(xc, s.width, rows, cols, ph, pw) / box.count);
+          *out++ = Store<T>(WeightedBinSum(xc, s.width, rows, cols, ph, pw) / box.count);
         }
       }
     }
