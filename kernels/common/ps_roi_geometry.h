@@ -61,7 +61,7 @@ ORT_ROI_HD RoIAlignBox<A> MakePSRoIAlignBox(const A* roi, A spatial_scale, int64
 template <typename A>
 ORT_ROI_HD RoIPoolBox<A> MakePSRoIPoolBox(const A* roi, A spatial_scale, int64_t pooled_h,
                                           int64_t pooled_w) {
-  return MakeRoundedBox(roi, spatial_scale, pooled_h, pooled_w, /*inclusive_end=*/false);
+  return MakeRoIPoolBox(roi, spatial_scale, pooled_h, pooled_w, /*inclusive_end=*/false);
 }
 
 // Pixel range [begin, end) of PSRoIPool bin `p`. torchvision clips both ends

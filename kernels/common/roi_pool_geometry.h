@@ -29,14 +29,14 @@ ORT_ROI_HD int64_t RoundCoord(A v) {
   return static_cast<int64_t>(r);
 }
 
-// The roi rounded to the feature map's pixels, as RoIPool and PSRoIPool do.
-// Its size on each side is max(end - start + 1, 1) when `inclusive_end` (RoIPool)
-// and max(end - start, 1) otherwise (PSRoIPool): inverted boxes still cover
-// one pixel, as in torchvision. `roi` points at x1, y1, x2, y2 (already loaded
-// into A).
+// The roi rounded to the feature map's pixels. RoIPool counts the end pixel:
+// a side is max(end - start + 1, 1) pixels; PSRoIPool does not
+// (MakePSRoIPoolBox), max(end - start, 1). Either way an inverted box still
+// covers one pixel, as in torchvision. `roi` points at x1, y1, x2, y2 (already
+// loaded into A).
 template <typename A>
-ORT_ROI_HD RoIPoolBox<A> MakeRoundedBox(const A* roi, A spatial_scale, int64_t pooled_h,
-                                        int64_t pooled_w, bool inclusive_end) {
+ORT_ROI_HD RoIPoolBox<A> MakeRoIPoolBox(const A* roi, A spatial_scale, int64_t pooled_h,
+                                        int64_t pooled_w, bool inclusive_end = true) {
   RoIPoolBox<A> b;
   const A x1 = roi[0] * spatial_scale, y1 = roi[1] * spatial_scale;
   const A x2 = roi[2] * spatial_scale, y2 = roi[3] * spatial_scale;
@@ -54,12 +54,6 @@ ORT_ROI_HD RoIPoolBox<A> MakeRoundedBox(const A* roi, A spatial_scale, int64_t p
   b.bin_h = static_cast<A>(roi_h > 1 ? roi_h : 1) / static_cast<A>(pooled_h);
   b.bin_w = static_cast<A>(roi_w > 1 ? roi_w : 1) / static_cast<A>(pooled_w);
   return b;
-}
-
-template <typename A>
-ORT_ROI_HD RoIPoolBox<A> MakeRoIPoolBox(const A* roi, A spatial_scale, int64_t pooled_h,
-                                        int64_t pooled_w) {
-  return MakeRoundedBox(roi, spatial_scale, pooled_h, pooled_w, /*inclusive_end=*/true);
 }
 
 // Pixel range [begin, end) of bin `p` along one axis, clipped to [0, size].
