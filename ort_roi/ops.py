@@ -111,24 +111,16 @@ def roi_align(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0,
               sampling_ratio: int = -1, aligned: bool | None = None, *, boxes_num=None,
               providers=None) -> np.ndarray:
     """torchvision.ops.roi_align on ``input [N, C, H, W]``; returns ``[K, C, oh, ow]``."""
-    x = _float_input(input)
-    rois = to_rois(boxes, x.dtype, boxes_num)
     if aligned is None:
         aligned = boxes_num is not None
-    oh, ow = _pair(output_size)
-    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale),
+    return _pool("RoIAlign", input, boxes, boxes_num, output_size, spatial_scale, providers,
                  sampling_ratio=int(sampling_ratio), aligned=int(bool(aligned)))
-    return _run("RoIAlign", attrs, {"X": x, "rois": rois}, providers)
 
 
 def roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *,
              boxes_num=None, providers=None) -> np.ndarray:
     """torchvision.ops.roi_pool on ``input [N, C, H, W]``; returns ``[K, C, oh, ow]``."""
-    x = _float_input(input)
-    rois = to_rois(boxes, x.dtype, boxes_num)
-    oh, ow = _pair(output_size)
-    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale))
-    return _run("RoIPool", attrs, {"X": x, "rois": rois}, providers)
+    return _pool("RoIPool", input, boxes, boxes_num, output_size, spatial_scale, providers)
 
 
 def ps_roi_align(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0,
@@ -137,22 +129,25 @@ def ps_roi_align(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.
 
     As in torchvision, there is no ``aligned`` switch: the half-pixel offset is always applied.
     """
-    x = _float_input(input)
-    rois = to_rois(boxes, x.dtype, boxes_num)
-    oh, ow = _pair(output_size)
-    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale),
+    return _pool("PSRoIAlign", input, boxes, boxes_num, output_size, spatial_scale, providers,
                  sampling_ratio=int(sampling_ratio))
-    return _run("PSRoIAlign", attrs, {"X": x, "rois": rois}, providers)
 
 
 def ps_roi_pool(input, boxes: BoxesLike, output_size, spatial_scale: float = 1.0, *,
                 boxes_num=None, providers=None) -> np.ndarray:
     """torchvision.ops.ps_roi_pool on ``input [N, C * oh * ow, H, W]``; returns ``[K, C, oh, ow]``."""
+    return _pool("PSRoIPool", input, boxes, boxes_num, output_size, spatial_scale, providers)
+
+
+def _pool(op_type: str, input, boxes: BoxesLike, boxes_num, output_size, spatial_scale: float,
+          providers, **attrs) -> np.ndarray:
+    """One of the four single-map roi ops: X and rois in X's float type, the
+    output size and scale every one of them takes, plus the op's own `attrs`."""
     x = _float_input(input)
     rois = to_rois(boxes, x.dtype, boxes_num)
     oh, ow = _pair(output_size)
-    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale))
-    return _run("PSRoIPool", attrs, {"X": x, "rois": rois}, providers)
+    attrs = dict(output_height=oh, output_width=ow, spatial_scale=float(spatial_scale), **attrs)
+    return _run(op_type, attrs, {"X": x, "rois": rois}, providers)
 
 
 def infer_scales(feature_shapes: Sequence[Sequence[int]],
