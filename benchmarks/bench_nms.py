@@ -20,7 +20,7 @@ import torchvision
 from onnx import TensorProto, helper
 
 import ort_roi
-from bench_roi_ops import median_ms
+from bench_roi_ops import median_ms, print_ratios
 
 
 def model(nodes, inputs, output, ort_roi_domain):
@@ -83,10 +83,7 @@ def main() -> None:
         },
     }
     print(f"{args.boxes} boxes, IoU 0.5, {args.threads} threads, median of {args.repeat}")
-    print(f"{'case':<28}{'runtime':<32}{'median ms':>10}{'vs ort_roi':>12}")
-    for case, times in cases.items():
-        for name, ms in times.items():
-            print(f"{case:<28}{name:<32}{ms:>10.2f}{ms / times['ort_roi']:>11.2f}x")
+    print_ratios(cases)
 
 
 if __name__ == "__main__":

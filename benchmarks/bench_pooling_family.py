@@ -20,7 +20,7 @@ import torchvision
 from onnx import TensorProto, helper
 
 import ort_roi
-from bench_roi_ops import median_ms
+from bench_roi_ops import median_ms, print_ratios
 
 
 def session(node, names, threads):
@@ -94,10 +94,7 @@ def main() -> None:
     cases = {**bench_ps(rng, args.threads, args.repeat),
              **bench_multi_scale(rng, args.threads, args.repeat)}
     print(f"{args.threads} threads, median of {args.repeat}")
-    print(f"{'case':<32}{'runtime':<14}{'median ms':>10}{'vs ort_roi':>12}")
-    for case, times in cases.items():
-        for name, ms in times.items():
-            print(f"{case:<32}{name:<14}{ms:>10.2f}{ms / times['ort_roi']:>11.2f}x")
+    print_ratios(cases)
 
 
 if __name__ == "__main__":

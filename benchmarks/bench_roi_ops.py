@@ -31,6 +31,16 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+def print_ratios(cases: dict[str, dict[str, float]]) -> None:
+    """One row per (case, runtime): its median and that over ort_roi's (>1: ort_roi faster)."""
+    case_w = max(len(c) for c in cases) + 2
+    name_w = max(len(n) for times in cases.values() for n in times) + 2
+    print(f"{'case':<{case_w}}{'runtime':<{name_w}}{'median ms':>10}{'vs ort_roi':>12}")
+    for case, times in cases.items():
+        for name, ms in times.items():
+            print(f"{case:<{case_w}}{name:<{name_w}}{ms:>10.2f}{ms / times['ort_roi']:>11.2f}x")
+
+
 def session(nodes, inputs, output, threads, domain_ort_roi):
     opsets = [helper.make_opsetid("", 16)]
     if domain_ort_roi:
@@ -102,15 +112,12 @@ def main() -> None:
     x, rois = make_inputs(args.rois)
     print(f"X {list(x.shape)}, {len(rois)} rois, 7x7, {args.threads} threads, "
           f"median of {args.repeat}")
-    print(f"{'case':<28}{'runtime':<26}{'median ms':>10}{'vs ort_roi':>12}")
     cases = {
         "RoIAlign aligned=False": bench_roi_align(x, rois, args.threads, args.repeat, False),
         "RoIAlign aligned=True": bench_roi_align(x, rois, args.threads, args.repeat, True),
         "RoIPool": bench_roi_pool(x, rois, args.threads, args.repeat),
     }
-    for case, times in cases.items():
-        for name, ms in times.items():
-            print(f"{case:<28}{name:<26}{ms:>10.2f}{ms / times['ort_roi']:>11.2f}x")
+    print_ratios(cases)
 
 
 if __name__ == "__main__":
