@@ -111,10 +111,9 @@ def run(args) -> int:
         print(f"MISMATCH: the ONNX model has {len(actual)} outputs, PyTorch gives {len(expected)}")
         return 1
     names = [o.name for o in sess.get_outputs()]
-    actual, moved = pair_near_ties(names, actual, [e.numpy() for _, e in expected],
-                                   args.rtol, args.atol)
-    results = [compare(n, a, e.numpy(), args.rtol, args.atol)
-               for n, a, (_, e) in zip(names, actual, expected)]
+    wanted = [e.numpy() for _, e in expected]
+    actual, moved = pair_near_ties(names, actual, wanted, args.rtol, args.atol)
+    results = [compare(n, a, e, args.rtol, args.atol) for n, a, e in zip(names, actual, wanted)]
     rows = [[r.name, path, shape_text(r.shape), r.error,
              "-" if r.exact or r.shape != r.expected_shape else f"{r.max_rel:.3g}",
              "ok" if r.ok else "MISMATCH"]

@@ -71,16 +71,10 @@ def _demo(args) -> int:
     except Exception as e:  # noqa: BLE001  (the comparison is optional; ours is not)
         progress.done(f"failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
 
-    ours_outputs, ours_moved = pair_near_ties(names, ours_result[0], expected,
-                                              args.rtol, args.atol)
-    ours_cmp = [compare(n, a, e, args.rtol, args.atol)
-                for n, a, e in zip(names, ours_outputs, expected)]
+    ours_cmp, ours_moved = _compare_all(names, ours_result[0], expected, args)
     standard_cmp, standard_moved = [None] * len(names), []
     if standard_result:
-        standard_outputs, standard_moved = pair_near_ties(names, standard_result[0], expected,
-                                                          args.rtol, args.atol)
-        standard_cmp = [compare(n, a, e, args.rtol, args.atol)
-                        for n, a, e in zip(names, standard_outputs, expected)]
+        standard_cmp, standard_moved = _compare_all(names, standard_result[0], expected, args)
     print()
     print(f"Parity with PyTorch eager (tolerance {args.atol:g} + {args.rtol:g} * |torch|; "
           "labels exact; max rel error relative to max(|torch|, atol)):")
@@ -113,6 +107,13 @@ def _demo(args) -> int:
           "ort_roi matches PyTorch eager on every output")
     print(f"total {progress.elapsed():.0f}s", flush=True)
     return 1 if failed else 0
+
+
+def _compare_all(names, actual, expected, args):
+    """Output by output, after pairing detections that near-tied scores reordered."""
+    actual, moved = pair_near_ties(names, actual, expected, args.rtol, args.atol)
+    return [compare(n, a, e, args.rtol, args.atol)
+            for n, a, e in zip(names, actual, expected)], moved
 
 
 def _cells(c) -> list[str]:
