@@ -240,16 +240,30 @@ def nms(boxes, scores, iou_threshold: float, *, providers=None) -> np.ndarray:
                 providers, np.int64)
 
 
-def batched_nms(boxes, scores, idxs, iou_threshold: float, *, providers=None) -> np.ndarray:
+def batched_nms(boxes, scores, idxs, iou_threshold: float, *, strategy: str = "torchvision",
+                cpu_trick_max_numel: int = 4000, cuda_trick_max_numel: int = 100_000,
+                providers=None) -> np.ndarray:
     """torchvision.ops.batched_nms: NMS within each class ``idxs [N]`` (any
-    integers, cast to int64); returns the kept indices (int64), best first."""
+    integers, cast to int64); returns the kept indices (int64), best first.
+
+    strategy "torchvision" (default) gives what torchvision gives eagerly on
+    the device that runs it, ties and rounding included: its coordinate trick
+    up to ``*_trick_max_numel`` box elements (torchvision 0.28's bounds), per
+    class above. "coordinate_trick" always takes the trick (torchvision while
+    tracing, so its own ONNX export); "per_class" is exact per class, equal
+    scores in index order.
+    """
     labels = np.asarray(idxs)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"idxs must be integers, got {labels.dtype}")
-    attrs = dict(iou_threshold=float(iou_threshold))
+    attrs = dict(iou_threshold=float(iou_threshold), strategy=strategy,
+                 cpu_trick_max_numel=int(cpu_trick_max_numel),
+                 cuda_trick_max_numel=int(cuda_trick_max_numel))
     inputs = {"boxes": _float_input(boxes), "scores": _float_input(scores),
               "idxs": np.ascontiguousarray(labels, dtype=np.int64)}
     return _run("BatchedNMS", attrs, inputs, providers, np.int64)
+
+
 def _onnx_pads(padding) -> tuple[int, ...]:
     """torchvision's ``padding`` (int or (ph, pw), symmetric) or ONNX's
     4 values (top, left, bottom, right) as ONNX ``pads``."""

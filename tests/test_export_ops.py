@@ -8,6 +8,7 @@ kernel is merged its run test fails at session creation (no kernel for the node)
 from __future__ import annotations
 
 import functools
+from unittest import mock
 
 import numpy as np
 import onnx
@@ -16,6 +17,7 @@ import torch
 import torchvision.ops as tvo
 from torch import nn
 
+import ort_roi.export.nms
 from export_support import EXPORTERS, attributes, export, foreign_ops, only_node, run
 
 
@@ -88,7 +90,8 @@ def _cases():
         "batched_nms": (
             Model(lambda b, s, i: tvo.batched_nms(b, s, i, 0.3)),
             {"boxes": boxes, "scores": scores, "idxs": classes}, "BatchedNMS",
-            dict(iou_threshold=0.3)),
+            dict(iou_threshold=0.3, strategy=b"torchvision", cpu_trick_max_numel=4000,
+                 cuda_trick_max_numel=100_000)),
         "deform_conv2d": (
             DeformModel(masked=True), {"x": dx, "offset": offset, "mask": mask}, "DeformConv2d",
             dict(strides=[1, 2], pads=[1, 2, 1, 2], dilations=[1, 1], group=2, offset_group=1)),
@@ -159,16 +162,32 @@ def test_number_of_rois_is_dynamic(exporter):
         np.testing.assert_allclose(actual, model(inputs["x"], rois).numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("n", [10, 1500])  # torchvision's two paths (offset trick, per class)
+@pytest.mark.parametrize("n", [10, 1000, 1001, 1500])  # both of torchvision's paths
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_batched_nms_op_is_torchvisions_per_class_result(n, dtype):
+def test_batched_nms_op_is_torchvisions_eager_result(n, dtype):
+    # Tied scores, so the two paths give different orders and the op must
+    # take the one eager torchvision takes at this size.
     gen = torch.Generator().manual_seed(n)
-    boxes, scores = _boxes(gen, n).to(dtype), torch.rand(n, generator=gen).to(dtype)
+    boxes, scores = _boxes(gen, n).to(dtype), torch.randint(0, 3, (n,), generator=gen).to(dtype)
     classes = torch.randint(0, 5, (n,), generator=gen)
-    expected = tvo.boxes._batched_nms_vanilla(boxes, scores, classes, 0.5)
-    actual = torch.ops.ort_roi.batched_nms(boxes, scores, classes, 0.5)
-    assert torch.equal(actual, expected)
+    actual = ort_roi.export.nms.batched_nms(boxes, scores, classes, 0.5)
     assert torch.equal(actual, tvo.batched_nms(boxes, scores, classes, 0.5))
+
+
+def test_trick_bounds_are_the_installed_torchvisions():
+    cpu, cuda = ort_roi.export.nms.trick_bounds()
+    for n, bound in ((cpu // 4, cpu), (cuda // 4, cuda)):
+        device = "cpu" if bound == cpu else "meta"
+        paths = []
+        with mock.patch.object(tvo.boxes, "_batched_nms_coordinate_trick",
+                               lambda *a: paths.append("trick")), \
+             mock.patch.object(tvo.boxes, "_batched_nms_vanilla",
+                               lambda *a: paths.append("per class")):
+            for count in (n, n + 1):
+                tvo.batched_nms(torch.empty(count, 4, device=device),
+                                torch.empty(count, device=device),
+                                torch.empty(count, dtype=torch.int64, device=device), 0.5)
+        assert paths == ["trick", "per class"], (device, bound)
 
 
 @pytest.mark.parametrize("exporter", EXPORTERS)

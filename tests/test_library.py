@@ -53,20 +53,32 @@ LOAD_AND_RUN = textwrap.dedent("""
     import sys
     import numpy as np, onnxruntime as ort
     from onnx import TensorProto, helper
-    node = helper.make_node("RoIAlign", ["X", "rois"], ["Y"], domain="ort_roi",
-                            output_height=2, output_width=2)
-    g = helper.make_graph([node], "g",
+    # A float, an int and a string attribute: each is read through the C API.
+    nodes = [helper.make_node("RoIAlign", ["X", "rois"], ["Y"], domain="ort_roi",
+                              output_height=2, output_width=2),
+             helper.make_node("BatchedNMS", ["boxes", "scores", "idxs"], ["keep"],
+                              domain="ort_roi", iou_threshold=0.5, strategy="coordinate_trick",
+                              cpu_trick_max_numel=0)]
+    g = helper.make_graph(nodes, "g",
         [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 1, 4, 4]),
-         helper.make_tensor_value_info("rois", TensorProto.FLOAT, [1, 5])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1, 2, 2])])
+         helper.make_tensor_value_info("rois", TensorProto.FLOAT, [1, 5]),
+         helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [3, 4]),
+         helper.make_tensor_value_info("scores", TensorProto.FLOAT, [3]),
+         helper.make_tensor_value_info("idxs", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1, 2, 2]),
+         helper.make_tensor_value_info("keep", TensorProto.INT64, [None])])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
                                             helper.make_opsetid("ort_roi", 1)], ir_version=8)
     so = ort.SessionOptions()
     so.register_custom_ops_library(sys.argv[1])
     s = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    y = s.run(None, {"X": np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4),
-                     "rois": np.array([[0, 0, 0, 4, 4]], np.float32)})[0]
-    print(ort.__version__, y.ravel().tolist())
+    y, keep = s.run(None, {"X": np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4),
+                           "rois": np.array([[0, 0, 0, 4, 4]], np.float32),
+                           "boxes": np.array([[0, 0, 10, 10], [3.33305, 0, 13.33305, 10],
+                                              [990, 990, 1000, 1000]], np.float32),
+                           "scores": np.array([0.9, 0.8, 0.1], np.float32),
+                           "idxs": np.array([99, 99, 0], np.int64)})
+    print(ort.__version__, y.ravel().tolist(), keep.tolist())
 """)
 
 
@@ -81,6 +93,9 @@ def test_loads_in_the_oldest_supported_onnxruntime():
                             capture_output=True, text=True).stdout.split(" ", 1)
     assert out[0] == "1.21.0" and newest[0] == ort.__version__
     assert out[1] == newest[1]
+    # The offset trick keeps box 1 (its IoU rounds below 0.5); the per-class
+    # path that the bound of 0 would pick without the strategy drops it.
+    assert out[1].endswith("[0, 1, 2]\n")
 
 
 def test_import_ort_roi_does_not_import_torch():

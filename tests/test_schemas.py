@@ -130,7 +130,8 @@ CONTRACT = {
     ),
     "BatchedNMS": (
         [("boxes", OPT.Single), ("scores", OPT.Single), ("idxs", OPT.Single)], ["keep"],
-        {"iou_threshold": (Attr.FLOAT, REQUIRED)},
+        {"iou_threshold": (Attr.FLOAT, REQUIRED), "strategy": (Attr.STRING, b"torchvision"),
+         "cpu_trick_max_numel": (Attr.INT, 4000), "cuda_trick_max_numel": (Attr.INT, 100000)},
     ),
     "DeformConv2d": (
         [("X", OPT.Single), ("W", OPT.Single), ("offset", OPT.Single),
@@ -321,6 +322,25 @@ def test_batched_nms_keep_is_int64_vector_of_unknown_length():
 def test_batched_nms_rejects_malformed_nodes(inputs, message):
     with pytest.raises(InferenceError, match=f"BatchedNMS: .*{message}"):
         infer("BatchedNMS", inputs, iou_threshold=0.5)
+
+
+@pytest.mark.parametrize("attrs, message", [
+    (dict(strategy="vanilla"), "attribute 'strategy' must be one of torchvision, "
+                               "coordinate_trick, per_class; got 'vanilla'"),
+    (dict(cpu_trick_max_numel=-1), "attribute 'cpu_trick_max_numel' must be >= 0, got -1"),
+    (dict(cuda_trick_max_numel=-8), "attribute 'cuda_trick_max_numel' must be >= 0, got -8"),
+])
+def test_batched_nms_rejects_bad_strategy_attributes(attrs, message):
+    with pytest.raises(InferenceError, match=f"BatchedNMS: {message}"):
+        infer("BatchedNMS", [(FLOAT, [3, 4]), (FLOAT, [3]), (INT64, [3])], iou_threshold=0.5,
+              **attrs)
+
+
+@pytest.mark.parametrize("strategy", ["torchvision", "coordinate_trick", "per_class"])
+def test_batched_nms_accepts_each_strategy(strategy):
+    out = infer("BatchedNMS", [(FLOAT, [3, 4]), (FLOAT, [3]), (INT64, [3])], iou_threshold=0.5,
+                strategy=strategy, cpu_trick_max_numel=0)
+    assert dims(out) == [None]
 
 
 def test_batched_nms_idxs_must_be_int64():

@@ -1,13 +1,17 @@
 // BatchedNMS (torchvision.ops.batched_nms): NMS within each class apart.
 //
-// Exactly torchvision's _batched_nms_vanilla (its path above 1000 boxes on
-// CPU): each class's boxes through nms, then all kept indices merged by
-// score. Never the coordinate-offset trick of its small-input path, which
-// adds class * (max coordinate + 1) to the boxes and so rounds their IoU
-// differently in float32 and float16.
+// torchvision's batched_nms has two paths, and with tied scores or IoUs near
+// the threshold they disagree. Up to a bound on boxes.numel() that depends on
+// the device (and always while tracing) it offsets each class's boxes by
+// class * (max coordinate + 1) and runs one stable nms: equal scores in index
+// order, IoUs of the offset boxes. Above it, one nms per class, the kept
+// boxes merged by torch's unstable sort on score. `strategy` says which rule
+// a node follows; "per_class" is exact per class with a stable merge, for
+// callers who want that rather than torchvision's outputs.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/parallel.h"
@@ -17,15 +21,43 @@
 
 namespace ort_roi {
 
-// NMS's rules, and idxs [N] of int64 (any value: labels, negatives too).
-Status CheckBatchedNms(const NmsParams& p, const TensorDesc& boxes, const TensorDesc& scores,
-                       const TensorDesc& idxs);
+enum class BatchedNmsStrategy {
+  kTorchvision,      // eager torchvision on the node's device: by size
+  kCoordinateTrick,  // torchvision while tracing or scripting
+  kPerClass,         // exact per class, equal scores in index order
+};
+
+struct BatchedNmsParams {
+  NmsParams nms;
+  BatchedNmsStrategy strategy = BatchedNmsStrategy::kTorchvision;
+  // torchvision 0.28's bounds on boxes.numel() (4 per box) up to which eager
+  // batched_nms takes the coordinate trick.
+  int64_t cpu_trick_max_numel = 4000;
+  int64_t cuda_trick_max_numel = 100000;
+};
+
+// What one call computes, once the strategy meets the input's size.
+enum class BatchedNmsPath {
+  kCoordinateTrick,
+  kPerClassTorchMerge,   // torchvision's _batched_nms_vanilla
+  kPerClassStableMerge,  // strategy "per_class"
+};
+
+// The strategy attribute's value: "torchvision", "coordinate_trick" or "per_class".
+Status ParseBatchedNmsStrategy(const std::string& name, BatchedNmsStrategy* out);
+
+BatchedNmsPath ChooseBatchedNmsPath(const BatchedNmsParams& p, int64_t num_boxes, bool on_cuda);
+
+// NMS's rules, the bounds, and idxs [N] of int64 (any value: labels, negatives too).
+Status CheckBatchedNms(const BatchedNmsParams& p, const TensorDesc& boxes,
+                       const TensorDesc& scores, const TensorDesc& idxs);
 
 // boxes [N, 4], scores [N], idxs [N] (the class of each box). Appends to
-// *keep the kept indices in torchvision's order (see batched_nms_cpu.cc).
-// Classes are run in parallel.
+// *keep the kept indices, best first, as the chosen path orders them (see
+// batched_nms_cpu.cc). Per class, classes run in parallel.
 template <typename T>
-void BatchedNmsCpu(const NmsParams& p, int64_t num_boxes, const T* boxes, const T* scores,
-                   const int64_t* idxs, std::vector<int64_t>* keep, const ParallelFor& parallel_for);
+void BatchedNmsCpu(const BatchedNmsParams& p, int64_t num_boxes, const T* boxes,
+                   const T* scores, const int64_t* idxs, std::vector<int64_t>* keep,
+                   const ParallelFor& parallel_for);
 
 }  // namespace ort_roi

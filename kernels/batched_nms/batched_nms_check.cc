@@ -2,10 +2,47 @@
 
 namespace ort_roi {
 
-Status CheckBatchedNms(const NmsParams& p, const TensorDesc& boxes, const TensorDesc& scores,
-                       const TensorDesc& idxs) {
-  constexpr const char* kOp = "BatchedNMS";
-  ORT_ROI_RETURN_IF_ERROR(CheckIouThreshold(kOp, p.iou_threshold));
+namespace {
+constexpr const char* kOp = "BatchedNMS";
+}
+
+Status ParseBatchedNmsStrategy(const std::string& name, BatchedNmsStrategy* out) {
+  if (name == "torchvision") {
+    *out = BatchedNmsStrategy::kTorchvision;
+  } else if (name == "coordinate_trick") {
+    *out = BatchedNmsStrategy::kCoordinateTrick;
+  } else if (name == "per_class") {
+    *out = BatchedNmsStrategy::kPerClass;
+  } else {
+    return Invalid(kOp, "attribute 'strategy' must be \"torchvision\", \"coordinate_trick\" or ",
+                   "\"per_class\", got \"", name, "\"");
+  }
+  return Status::Ok();
+}
+
+BatchedNmsPath ChooseBatchedNmsPath(const BatchedNmsParams& p, int64_t num_boxes, bool on_cuda) {
+  switch (p.strategy) {
+    case BatchedNmsStrategy::kCoordinateTrick: return BatchedNmsPath::kCoordinateTrick;
+    case BatchedNmsStrategy::kPerClass: return BatchedNmsPath::kPerClassStableMerge;
+    case BatchedNmsStrategy::kTorchvision: break;
+  }
+  // boxes.numel() = 4 * num_boxes <= bound, without overflowing.
+  const int64_t bound = on_cuda ? p.cuda_trick_max_numel : p.cpu_trick_max_numel;
+  return num_boxes <= bound / 4 ? BatchedNmsPath::kCoordinateTrick
+                                : BatchedNmsPath::kPerClassTorchMerge;
+}
+
+Status CheckBatchedNms(const BatchedNmsParams& p, const TensorDesc& boxes,
+                       const TensorDesc& scores, const TensorDesc& idxs) {
+  ORT_ROI_RETURN_IF_ERROR(CheckIouThreshold(kOp, p.nms.iou_threshold));
+  if (p.cpu_trick_max_numel < 0) {
+    return Invalid(kOp, "attribute 'cpu_trick_max_numel' must be >= 0, got ",
+                   p.cpu_trick_max_numel);
+  }
+  if (p.cuda_trick_max_numel < 0) {
+    return Invalid(kOp, "attribute 'cuda_trick_max_numel' must be >= 0, got ",
+                   p.cuda_trick_max_numel);
+  }
   ORT_ROI_RETURN_IF_ERROR(CheckBoxesAndScores(kOp, boxes, scores));
   if (idxs.dtype != DType::kInt64) {
     return Invalid(kOp, "input 'idxs' must be int64, got ", DTypeName(idxs.dtype));

@@ -1,19 +1,30 @@
-// BatchedNMS on the CPU: group boxes by class, run each class's NMS as one
-// parallel task, then merge the kept boxes the way torchvision does.
+// BatchedNMS on the CPU: the coordinate trick as one NMS over offset boxes,
+// or each class's NMS as one parallel task, merged the way the path says.
 #include <algorithm>
 #include <utility>
 
 #include "batched_nms/batched_nms.h"
+#include "common/class_offset.h"
 #include "common/half.h"
 
 namespace ort_roi {
 
-template <typename T>
-void BatchedNmsCpu(const NmsParams& p, int64_t num_boxes, const T* boxes, const T* scores,
-                   const int64_t* idxs, std::vector<int64_t>* keep, const ParallelFor& parallel_for) {
-  using A = typename Acc<T>::type;
-  if (num_boxes <= 0) return;
+namespace {
 
+template <typename T>
+void CoordinateTrick(const NmsParams& p, int64_t num_boxes, const T* boxes, const T* scores,
+                     const int64_t* idxs, std::vector<int64_t>* keep) {
+  const T step = ClassStep(boxes, 4 * num_boxes);
+  std::vector<T> shifted(4 * num_boxes);
+  for (int64_t k = 0; k < num_boxes; ++k) OffsetBox(boxes + 4 * k, idxs[k], step, &shifted[4 * k]);
+  NmsCpu(p, num_boxes, shifted.data(), scores, keep);
+}
+
+template <typename T>
+void PerClass(const NmsParams& p, int64_t num_boxes, const T* boxes, const T* scores,
+              const int64_t* idxs, bool stable_merge, std::vector<int64_t>* keep,
+              const ParallelFor& parallel_for) {
+  using A = typename Acc<T>::type;
   // Box indices grouped by class, ascending within each class, as
   // torch.where(idxs == class_id) lists them.
   std::vector<int64_t> by_class(num_boxes);
@@ -44,15 +55,40 @@ void BatchedNmsCpu(const NmsParams& p, int64_t num_boxes, const T* boxes, const 
   for (int64_t k = 0; k < num_boxes; ++k) {
     if (kept[k]) merged.emplace_back(Load<A>(scores[k]), k);
   }
-  std::sort(merged.begin(), merged.end(), ScoreOrder<A>);
+  if (stable_merge) {
+    std::stable_sort(merged.begin(), merged.end(), ScoreOrder<A>);
+  } else {
+    std::sort(merged.begin(), merged.end(), ScoreOrder<A>);
+  }
   for (const auto& m : merged) keep->push_back(m.second);
 }
 
-template void BatchedNmsCpu<float>(const NmsParams&, int64_t, const float*, const float*,
-                                   const int64_t*, std::vector<int64_t>*, const ParallelFor&);
-template void BatchedNmsCpu<double>(const NmsParams&, int64_t, const double*, const double*,
-                                    const int64_t*, std::vector<int64_t>*, const ParallelFor&);
-template void BatchedNmsCpu<Half>(const NmsParams&, int64_t, const Half*, const Half*,
-                                  const int64_t*, std::vector<int64_t>*, const ParallelFor&);
+}  // namespace
+
+template <typename T>
+void BatchedNmsCpu(const BatchedNmsParams& p, int64_t num_boxes, const T* boxes,
+                   const T* scores, const int64_t* idxs, std::vector<int64_t>* keep,
+                   const ParallelFor& parallel_for) {
+  if (num_boxes <= 0) return;
+  switch (ChooseBatchedNmsPath(p, num_boxes, /*on_cuda=*/false)) {
+    case BatchedNmsPath::kCoordinateTrick:
+      CoordinateTrick(p.nms, num_boxes, boxes, scores, idxs, keep);
+      break;
+    case BatchedNmsPath::kPerClassTorchMerge:
+      PerClass(p.nms, num_boxes, boxes, scores, idxs, false, keep, parallel_for);
+      break;
+    case BatchedNmsPath::kPerClassStableMerge:
+      PerClass(p.nms, num_boxes, boxes, scores, idxs, true, keep, parallel_for);
+      break;
+  }
+}
+
+#define ORT_ROI_INSTANTIATE_BATCHED_NMS(T)                                                  \
+  template void BatchedNmsCpu<T>(const BatchedNmsParams&, int64_t, const T*, const T*,      \
+                                 const int64_t*, std::vector<int64_t>*, const ParallelFor&);
+ORT_ROI_INSTANTIATE_BATCHED_NMS(float)
+ORT_ROI_INSTANTIATE_BATCHED_NMS(double)
+ORT_ROI_INSTANTIATE_BATCHED_NMS(Half)
+#undef ORT_ROI_INSTANTIATE_BATCHED_NMS
 
 }  // namespace ort_roi

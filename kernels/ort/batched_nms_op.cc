@@ -1,5 +1,5 @@
-// ORT binding of BatchedNMS: read the threshold once, check, run the kernel
-// into a vector and copy it out (nms_op.h).
+// ORT binding of BatchedNMS: read the threshold, strategy and bounds once,
+// check, run the kernel into a vector and copy it out (nms_op.h).
 #include "batched_nms/batched_nms.h"
 #include "ort/custom_op.h"
 #include "ort/nms_op.h"
@@ -20,10 +20,16 @@ struct BatchedNmsKernel : NmsSignature {
     return i == 1 ? t : ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
   }
 
-  NmsParams params;
+  BatchedNmsParams params;
 
   static Status Create(const OrtKernelInfo* info, BatchedNmsKernel* k) {
-    return ReadIouThreshold(kName, info, &k->params);
+    BatchedNmsParams& p = k->params;
+    ORT_ROI_RETURN_IF_ERROR(ReadIouThreshold(kName, info, &p.nms));
+    ORT_ROI_RETURN_IF_ERROR(
+        ParseBatchedNmsStrategy(AttrString(info, "strategy", "torchvision"), &p.strategy));
+    p.cpu_trick_max_numel = AttrInt(info, "cpu_trick_max_numel", p.cpu_trick_max_numel);
+    p.cuda_trick_max_numel = AttrInt(info, "cuda_trick_max_numel", p.cuda_trick_max_numel);
+    return Status::Ok();
   }
 
   OrtStatusPtr Compute(OrtKernelContext* raw) {

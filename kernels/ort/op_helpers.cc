@@ -37,6 +37,19 @@ std::vector<int64_t> AttrInts(const OrtKernelInfo* info, const char* name) {
   return v;
 }
 
+std::string AttrString(const OrtKernelInfo* info, const char* name, const std::string& fallback) {
+  size_t n = 0;  // the length with its terminating zero
+  OrtStatus* st = Ort::GetApi().KernelInfoGetAttribute_string(info, name, nullptr, &n);
+  std::string v(n, '\0');
+  if (st == nullptr && n > 0) st = Ort::GetApi().KernelInfoGetAttribute_string(info, name, &v[0], &n);
+  if (st != nullptr) {
+    Ort::GetApi().ReleaseStatus(st);
+    return fallback;
+  }
+  v.resize(n > 0 ? n - 1 : 0);
+  return v;
+}
+
 Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out) {
   OrtStatus* st = Ort::GetApi().KernelInfoGetAttribute_int64(info, name, out);
   if (st != nullptr) {

@@ -23,6 +23,7 @@ Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* na
 Status RequiredAttrFloat(const char* op, const OrtKernelInfo* info, const char* name, float* out);
 // An int list attribute, or empty when the node does not set it.
 std::vector<int64_t> AttrInts(const OrtKernelInfo* info, const char* name);
+std::string AttrString(const OrtKernelInfo* info, const char* name, const std::string& fallback);
 Status RequiredAttrFloats(const char* op, const OrtKernelInfo* info, const char* name,
                           std::vector<float>* out);
 
