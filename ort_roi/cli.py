@@ -50,11 +50,21 @@ def _parser() -> argparse.ArgumentParser:
     _seed(p)
 
     p = sub.add_parser("check", help="run an ONNX model in ORT and its PyTorch model eagerly; "
-                                     "compare output by output",
-                       description="Exits 1 when an output differs beyond the tolerances.")
+                                     "compare output by output, or node by node",
+                       description="Give --torch, --per-node, --twins, or several. Exits 1 when "
+                                   "an output or a node differs beyond the tolerances.")
     p.add_argument("model", metavar="MODEL.onnx")
-    p.add_argument("--torch", required=True, metavar="MODEL_SPEC",
-                   help="the PyTorch model, as for export (same --image-size and --weights)")
+    p.add_argument("--torch", metavar="MODEL_SPEC",
+                   help="the PyTorch model, as for export (same --image-size and --weights): "
+                        "compare the outputs with its eager ones")
+    p.add_argument("--per-node", action="store_true",
+                   help="run each ort_roi node's torchvision twin in PyTorch on the inputs the "
+                        "node got in ORT and compare with the node's output; names the first "
+                        "node off (needs no PyTorch model)")
+    p.add_argument("--twins", action="store_true",
+                   help="run the model again in the same ORT session with each ort_roi node "
+                        "replaced by its torchvision twin (an onnxruntime-extensions Python op) "
+                        "and compare the outputs (needs no PyTorch model)")
     p.add_argument("--inputs", metavar="FILE.npz",
                    help="inputs by ONNX input name (or arr_0, arr_1, ... in input order)")
     p.add_argument("--shape", action="append", metavar="[NAME=]1,3,64,64",
@@ -62,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                         "example_inputs, else the ONNX input shapes")
     p.add_argument("--input-seed", type=int, default=0,
                    help="for random inputs (default 0): a detector gets a synthetic image "
-                        "(smooth background, a few flat boxes), anything else uniform noise")
+                        "(smooth background, a few flat boxes), anything else uniform noise; "
+                        "without --torch, --image-size makes every input such an image")
     p.add_argument("--all-nodes", action="store_true",
                    help="list the execution provider of every node, not only ort_roi's")
     _size(p)

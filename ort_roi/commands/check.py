@@ -1,4 +1,6 @@
-"""ort-roi check MODEL.onnx --torch SPEC: the ONNX model in ORT against PyTorch eager."""
+"""ort-roi check MODEL.onnx: the ONNX model in ORT against PyTorch eager (--torch SPEC),
+each ort_roi node against its torchvision twin (--per-node), and the model with
+twins in place of our nodes (--twins)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,11 @@ import numpy as np
 import onnx
 import torch
 
-from . import models
+from . import models, per_node
 from .detections import describe, pair_near_ties
 from .export import DEFAULT_IMAGE_SIZE
-from .parity import (compare, our_nodes, provider_summary, providers_by_node, session,
-                     shape_text, table)
+from .parity import (compare, feeds, our_nodes, provider_summary, providers_by_node,
+                     session, shape_text, table)
 
 NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64,
                "tensor(float16)": np.float16, "tensor(int64)": np.int64,
@@ -69,9 +71,13 @@ def load_npz(path: str, proto: onnx.ModelProto) -> dict[str, np.ndarray]:
     raise SystemExit(f"ort-roi: {path} holds {sorted(arrays)}; the model's inputs are {names}")
 
 
-def model_inputs(args, proto, sess, torch_model) -> dict[str, np.ndarray]:
+def model_inputs(args, proto, sess, torch_model, image_size_given: bool) -> dict[str, np.ndarray]:
     if args.inputs:
         return load_npz(args.inputs, proto)
+    if torch_model is None:  # --per-node or --twins alone: the ONNX file is all there is
+        if image_size_given and not args.shape:
+            return detector_images(sess, args.image_size, args.input_seed)
+        return random_inputs(sess, args.shape or [], args.input_seed)
     if args.shape or not hasattr(torch_model, "example_inputs"):
         if not args.shape and models.is_detector(torch_model):
             return detector_images(sess, args.image_size, args.input_seed)
@@ -90,27 +96,53 @@ def torch_arguments(torch_model, arrays: list[np.ndarray]) -> tuple:
 
 
 def run(args) -> int:
+    if not (args.torch or args.per_node or args.twins):
+        raise SystemExit("ort-roi: check needs --torch MODEL_SPEC (outputs against PyTorch), "
+                         "--per-node (each ort_roi node against torchvision) or --twins")
     proto = onnx.load(args.model)
+    if args.per_node or args.twins:
+        per_node.main_graph_nodes(proto)  # no node to check: say so before anything runs
     sess = session(args.model, profile=True)
+    image_size_given = args.image_size is not None
     args.image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
-    torch_model = models.load_model(args.torch, weights=args.weights,
-                                    image_size=args.image_size, seed=args.seed)
-    inputs = model_inputs(args, proto, sess, torch_model)
-    onnx_names = [i.name for i in proto.graph.input]
+    torch_model = None
+    if args.torch:
+        torch_model = models.load_model(args.torch, weights=args.weights,
+                                        image_size=args.image_size, seed=args.seed)
+    inputs = model_inputs(args, proto, sess, torch_model, image_size_given)
     for name, value in inputs.items():
         print(f"input {name}: {shape_text(value.shape)} {value.dtype}")
 
-    actual = sess.run(None, {k: v for k, v in inputs.items()
-                             if k in {i.name for i in sess.get_inputs()}})
+    names = [o.name for o in sess.get_outputs()]
+    actual = sess.run(None, feeds(sess, inputs))
     ran = providers_by_node(sess)
+    failed = []
+    if torch_model is not None:
+        failed += against_torch(args, proto, torch_model, inputs, names, actual, ran)
+    if args.per_node or args.twins:
+        values = per_node.node_values(proto, inputs)
+        if args.per_node:
+            print()
+            failed += per_node.report(proto, values, args.rtol, args.atol)
+        if args.twins:
+            from . import twins_in_ort  # onnxruntime-extensions only when asked for
+            print()
+            failed += twins_in_ort.report(proto, values, inputs, names, actual, args.rtol,
+                                          args.atol)
+    return 1 if failed else 0
+
+
+def against_torch(args, proto, torch_model, inputs, names, actual, ran) -> list[str]:
+    """Print the outputs against PyTorch's and where our nodes ran; return
+    the names of the outputs off."""
+    onnx_names = [i.name for i in proto.graph.input]
     with torch.no_grad():
         expected = models.flatten(torch_model(*torch_arguments(
             torch_model, [inputs[n] for n in onnx_names if n in inputs])))
 
     if len(actual) != len(expected):
         print(f"MISMATCH: the ONNX model has {len(actual)} outputs, PyTorch gives {len(expected)}")
-        return 1
-    names = [o.name for o in sess.get_outputs()]
+        return ["the number of outputs"]
     wanted = [e.numpy() for _, e in expected]
     actual, moved = pair_near_ties(names, actual, wanted, args.rtol, args.atol)
     results = [compare(n, a, e, args.rtol, args.atol) for n, a, e in zip(names, actual, wanted)]
@@ -140,4 +172,4 @@ def run(args) -> int:
     failed = [r.name for r in results if not r.ok]
     print()
     print(f"MISMATCH in {', '.join(failed)}" if failed else "all outputs match")
-    return 1 if failed else 0
+    return failed
