@@ -98,7 +98,7 @@ def test_a_node_made_to_diverge_is_named(every, every_inputs, tmp_path):
     result = ort_roi("check", str(edited), "--per-node", "--twins", "--inputs", str(every_inputs))
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
-    assert f"first node off, in graph order: RoIAlign '{align.name}' (1 of 8 off)" in out
+    assert f"first node off, in graph order: RoIAlign '{align.name}' (1 of 8 nodes off)" in out
     assert row(out, "RoIAlign")[-1] == "off"
     assert all(row(out, op)[-1] == "ok" for op in OPS if op != "RoIAlign")
     assert "attribute 'sampling_ratio' is FLOAT, the schema says INT" in out

@@ -101,12 +101,16 @@ def report(proto: onnx.ModelProto, values: dict[str, np.ndarray], rtol: float,
         print(f"note: {line}")
     skipped = len(our_nodes(proto)) - len(nodes)
     if skipped:
-        print(f"{skipped} ort_roi node(s) inside If/Loop bodies not checked: their values "
-              "cannot be graph outputs")
+        print(f"not checked: {_count(skipped, 'ort_roi node')} inside If/Loop bodies, whose "
+              "values cannot be graph outputs")
     if off:
         first = next(row for row in rows if row[-1] == "off")
         print(f"first node off, in graph order: {first[0]} {first[1]!r} "
-              f"({len(off)} of {len(nodes)} off)")
+              f"({len(off)} of {_count(len(nodes))} off)")
     else:
-        print(f"every ort_roi node matches its torchvision twin ({len(nodes)} nodes)")
+        print(f"every ort_roi node matches its torchvision twin ({_count(len(nodes))})")
     return off
+
+
+def _count(n: int, noun: str = "node") -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -154,7 +154,7 @@ def report(proto: onnx.ModelProto, values: dict[str, np.ndarray], inputs: dict[s
     rows = [[r.name, shape_text(r.shape), r.error,
              "-" if r.exact or r.shape != r.expected_shape else f"{r.max_rel:.3g}",
              "ok" if r.ok else "DIFFERENT"] for r in results]
-    print(f"Twins in ONNX Runtime: the model's outputs with its {len(nodes)} ort_roi nodes "
+    print(f"Twins in ONNX Runtime: the model's outputs with its ort_roi nodes ({len(nodes)}) "
           "against the same session's outputs with each replaced by its torchvision twin:")
     print(table(rows, ["output", "ort_roi shape", "max abs error", "max rel error", ""]))
     print(f"(tolerance: |ort_roi - twins| <= {atol:g} + {rtol:g} * |twins|; integer "
