@@ -1,5 +1,5 @@
 """The CUDA kernels' per-thread bodies, run over their whole launch grid on
-the host (kernels/testing/host_grid.cc, built beside the library), through
+the host (kernels/testing/host_grid_<op>.cc, built beside the library), through
 ctypes. Outputs start as NaN, so an element the grid never writes shows up
 in every comparison."""
 
