@@ -73,7 +73,9 @@ def get_library_path() -> str:
 
 
 def _build_info() -> dict:
-    path = _find("build_info.json")
+    # The build's own description lies beside the library, wherever that is.
+    beside = Path(get_library_path()).parent / "build_info.json"
+    path = beside if beside.is_file() else _find("build_info.json")
     if path is None:
         return {"providers": ["CPUExecutionProvider"]}
     return json.loads(path.read_text())

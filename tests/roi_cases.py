@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torchvision
 
+import host_grid
 from support import assert_close, reference_inputs, run_node
 
 
@@ -21,6 +22,7 @@ class RoIOp:
     aligned: bool  # takes the attribute
     position_sensitive: bool  # X has C * oh * ow channels for C output channels
     exact: tuple = ()  # dtypes whose results equal torchvision's bit for bit
+    host_grid: object = None  # its CUDA kernel's thread body run on the host (host_grid.py)
 
     def __str__(self):  # the test id
         return self.name
@@ -45,6 +47,13 @@ class RoIOp:
         if self.aligned:
             attrs["aligned"] = int(aligned)
         return attrs
+
+    def cuda_body(self, x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False):
+        """The CUDA kernel's arithmetic, run on the host over its launch grid."""
+        args = [x, rois, oh, ow, scale]
+        args += [ratio] if self.sampling_ratio else []
+        args += [aligned] if self.aligned else []
+        return self.host_grid(*args)
 
     def ours(self, x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False, threads=0):
         return run_node(self.name, {"X": x, "rois": rois}, threads=threads,
@@ -73,7 +82,7 @@ class RoIOp:
 
 
 ROI_ALIGN = RoIOp("RoIAlign", torchvision.ops.roi_align, sampling_ratio=True, aligned=True,
-                  position_sensitive=False)
+                  position_sensitive=False, host_grid=host_grid.roi_align)
 # Max pooling picks one input value: exact in every type (float16 results
 # are float16 inputs, compared in float32).
 ROI_POOL = RoIOp("RoIPool", torchvision.ops.roi_pool, sampling_ratio=False, aligned=False,

@@ -1,10 +1,18 @@
-// float16 storage for CPU kernels. ORT hands us IEEE binary16 bits; the
+// float16 storage for the kernels. ORT hands us IEEE binary16 bits; the
 // kernels read them into float, accumulate in float, and write back rounded
-// to nearest even. (CUDA kernels use __half instead; this header is host-only.)
+// to nearest even. The same bits on the host and on a CUDA device: device
+// code converts with the hardware's instructions, host code with the integer
+// arithmetic below, and both round the same way.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+
+#include "host_device.h"
+
+#if defined(__CUDACC__)
+#include <cuda_fp16.h>
+#endif
 
 namespace ort_roi {
 
@@ -12,7 +20,7 @@ struct Half {
   uint16_t bits;
 };
 
-inline float HalfToFloat(Half h) {
+inline float HalfToFloatHost(Half h) {
   const uint32_t sign = static_cast<uint32_t>(h.bits & 0x8000u) << 16;
   uint32_t exp = (h.bits >> 10) & 0x1fu;
   uint32_t mant = h.bits & 0x3ffu;
@@ -37,7 +45,7 @@ inline float HalfToFloat(Half h) {
   return f;
 }
 
-inline Half FloatToHalf(float f) {
+inline Half FloatToHalfHost(float f) {
   uint32_t x;
   std::memcpy(&x, &f, sizeof x);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
@@ -66,6 +74,22 @@ inline Half FloatToHalf(float f) {
   return Half{static_cast<uint16_t>(sign | rounded)};
 }
 
+ORT_ROI_HD float HalfToFloat(Half h) {
+#if defined(__CUDA_ARCH__)
+  return __half2float(__ushort_as_half(h.bits));
+#else
+  return HalfToFloatHost(h);
+#endif
+}
+
+ORT_ROI_HD Half FloatToHalf(float f) {
+#if defined(__CUDA_ARCH__)
+  return Half{__half_as_ushort(__float2half_rn(f))};
+#else
+  return FloatToHalfHost(f);
+#endif
+}
+
 // Load/store between a storage type and its accumulation type, so one kernel
 // template serves float, double and float16.
 template <typename T>
@@ -78,20 +102,20 @@ struct Acc<Half> {
 };
 
 template <typename A, typename T>
-inline A Load(T v) {
+ORT_ROI_HD A Load(T v) {
   return static_cast<A>(v);
 }
 template <typename A>
-inline A Load(Half v) {
+ORT_ROI_HD A Load(Half v) {
   return static_cast<A>(HalfToFloat(v));
 }
 
 template <typename T, typename A>
-inline T Store(A v) {
+ORT_ROI_HD T Store(A v) {
   return static_cast<T>(v);
 }
 template <>
-inline Half Store<Half, float>(float v) {
+ORT_ROI_HD Half Store<Half, float>(float v) {
   return FloatToHalf(v);
 }
 

@@ -1,6 +1,7 @@
-// The result of a check: ok, or an invalid-argument message for the user.
-// Kernels and checks return this instead of any runtime's status type, so
-// they stay free of ONNX Runtime and can be driven from plain C++ or ctypes.
+// The result of a check or a launch: ok, an invalid-argument message for the
+// user, or a failure of the device (a CUDA error). Kernels and checks return
+// this instead of any runtime's status type, so they stay free of ONNX
+// Runtime and can be driven from plain C++ or ctypes.
 #pragma once
 
 #include <sstream>
@@ -12,15 +13,19 @@ namespace ort_roi {
 class Status {
  public:
   static Status Ok() { return Status(); }
-  static Status Invalid(std::string message) { return Status(std::move(message)); }
+  static Status Invalid(std::string message) { return Status(std::move(message), true); }
+  static Status DeviceError(std::string message) { return Status(std::move(message), false); }
 
   bool ok() const { return !failed_; }
+  bool invalid_argument() const { return invalid_; }
   const std::string& message() const { return message_; }
 
  private:
   Status() = default;
-  explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
+  Status(std::string message, bool invalid)
+      : failed_(true), invalid_(invalid), message_(std::move(message)) {}
   bool failed_ = false;
+  bool invalid_ = false;
   std::string message_;
 };
 

@@ -110,7 +110,8 @@ NodeInputs ReadInputs(const Ort::KernelContext& ctx) {
 
 OrtStatusPtr ToOrtStatus(const Status& s) {
   if (s.ok()) return nullptr;
-  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, s.message().c_str());
+  return Ort::GetApi().CreateStatus(s.invalid_argument() ? ORT_INVALID_ARGUMENT : ORT_EP_FAIL,
+                                    s.message().c_str());
 }
 
 ParallelFor OrtParallelFor(const Ort::KernelContext& ctx) {

@@ -1,5 +1,5 @@
-// ORT binding of RoIAlign: read attributes once, then check, allocate and
-// call the kernel (ComputeRoIPooling).
+// ORT binding of RoIAlign, on the CPU and on CUDA: read attributes once, then
+// check, allocate and call the kernel (ComputeRoIPooling).
 #include "ort/custom_op.h"
 #include "ort/ops.h"
 #include "ort/roi_pooling_op.h"
@@ -9,6 +9,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct RoIAlignKernel : RoIPoolingSignature {
   static constexpr const char* kName = "RoIAlign";
 
@@ -26,16 +27,28 @@ struct RoIAlignKernel : RoIPoolingSignature {
   }
 
   OrtStatusPtr Compute(OrtKernelContext* ctx) {
-    return ComputeRoIPooling(ctx, kName, params, CheckRoIAlign, SameChannels,
-                             [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y,
-                                 const ParallelFor& parallel_for) {
-                               RoIAlignCpu(params, s, x, rois, y, parallel_for);
-                             });
+    return ComputeRoIPooling<kCuda>(
+        ctx, kName, params, CheckRoIAlign, SameChannels,
+        [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y, auto&& on) {
+          if constexpr (kCuda) {
+            return RoIAlignCuda(params, s, x, rois, y, on);
+          } else {
+            RoIAlignCpu(params, s, x, rois, y, on);
+          }
+        });
   }
 };
 
 }  // namespace
 
-std::vector<const OrtCustomOp*> RoIAlignCpuOps() { return FloatTypeOps<RoIAlignKernel>(kCpuProvider); }
+std::vector<const OrtCustomOp*> RoIAlignCpuOps() {
+  return FloatTypeOps<RoIAlignKernel<false>>(kCpuProvider);
+}
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> RoIAlignCudaOps() {
+  return FloatTypeOps<RoIAlignKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

@@ -40,9 +40,15 @@ Status ReadRoIPoolingAttrs(const char* op, const OrtKernelInfo* info, Params* p)
 using OutputChannels = int64_t (*)(int64_t channels, int64_t output_height, int64_t output_width);
 inline int64_t SameChannels(int64_t channels, int64_t, int64_t) { return channels; }
 
-// Describes X and rois, runs `check`, allocates Y, checks the batch indices
-// and calls run(shape, x, rois, y, parallel_for) with pointers of X's type.
-template <typename Params, typename Run>
+// Describes X and rois, runs `check` and allocates Y, then calls `run` with
+// pointers of X's type:
+//  - CPU: checks the batch indices (an invalid one is refused by name) and
+//    calls run(shape, x, rois, y, parallel_for);
+//  - CUDA (kCuda): X and rois live on the device, so their values are read by
+//    the kernel alone (an invalid batch index gives that roi zeros, see
+//    roi_align_cuda_body.h); calls run(shape, x, rois, y, stream) -> Status,
+//    which launches on ORT's compute stream and does not wait for it.
+template <bool kCuda = false, typename Params, typename Run>
 OrtStatusPtr ComputeRoIPooling(OrtKernelContext* raw, const char* op, const Params& p,
                                Status (*check)(const Params&, const TensorDesc&, const TensorDesc&),
                                OutputChannels out_channels, const Run& run) {
@@ -59,9 +65,14 @@ OrtStatusPtr ComputeRoIPooling(OrtKernelContext* raw, const char* op, const Para
                         p.output_height, p.output_width});
   DispatchFloat(xd.dtype, [&](auto tag) {
     using T = decltype(tag);
-    st = CheckRoisBatchIndex(op, InputData<T>(rois), s.num_rois, s.batch);
-    if (st.ok()) {
-      run(s, InputData<T>(x), InputData<T>(rois), y.GetTensorMutableData<T>(), OrtParallelFor(ctx));
+    const T* xs = InputData<T>(x);
+    const T* rs = InputData<T>(rois);
+    T* ys = y.GetTensorMutableData<T>();
+    if constexpr (kCuda) {
+      st = run(s, xs, rs, ys, ctx.GetGPUComputeStream());
+    } else {
+      st = CheckRoisBatchIndex(op, rs, s.num_rois, s.batch);
+      if (st.ok()) run(s, xs, rs, ys, OrtParallelFor(ctx));
     }
   });
   return ToOrtStatus(st);

@@ -1,0 +1,103 @@
+"""The CUDA kernels' arithmetic and indexing, tested on any machine: each
+kernel's per-thread body runs over its whole launch grid on the host
+(host_grid.py) and is compared with torchvision, on the cases the CPU suite
+uses. What is left for a GPU is the launch, the streams and the memory
+(test_cuda.py)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from roi_cases import (ABSURD_ROWS, EDGE_CASES, NON_FINITE_ROWS, OPS,
+                       POSITION_SENSITIVE_EDGE_CASES, rois_of)
+from support import DTYPES, random_rois
+
+DTYPE_IDS = dict(ids=lambda d: np.dtype(d).name)
+ROI_OPS = [op for op in OPS if op.host_grid is not None]
+EDGE_RUNS = [(case, op, ratio, aligned) for op in ROI_OPS
+             for case in EDGE_CASES + (POSITION_SENSITIVE_EDGE_CASES if op.position_sensitive else [])
+             for ratio in op.ratios() for aligned in op.alignments()]
+
+
+def check(op, x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False):
+    op.assert_matches(op.cuda_body(x, rois, oh, ow, scale, ratio, aligned),
+                      op.theirs(x, rois, oh, ow, scale, ratio, aligned), x.dtype.type)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+@pytest.mark.parametrize("case, op, ratio, aligned", EDGE_RUNS,
+                         ids=[f"{c[0]}-{op}-ratio{r}-{'aligned' if a else 'unaligned'}"
+                              for c, op, r, a in EDGE_RUNS])
+def test_roi_edge_cases(case, op, ratio, aligned, dtype):
+    _, (n, c, h, w), rows, scale, (oh, ow) = case
+    rng = np.random.default_rng(len(rows) + h)
+    check(op, op.feature(rng, n, c, h, w, oh, ow, dtype), rois_of(rows, dtype), oh, ow, scale,
+          ratio, aligned)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+@pytest.mark.parametrize("op", ROI_OPS, ids=str)
+def test_roi_many_rois_and_channel_blocks(op, dtype):
+    # 21 channels: two full blocks of channels per thread and a partial one.
+    rng = np.random.default_rng(1)
+    rois = random_rois(rng, 150, 3, 30, dtype)
+    for oh, ow, scale, ratio, aligned in [(7, 7, 1.0, -1, False), (5, 4, 1.0, 2, True),
+                                          (3, 3, 0.5, 2, False)]:
+        x = op.feature(rng, 3, 21, 24, 31, oh, ow, dtype)
+        check(op, x, rois, oh, ow, scale, ratio, aligned)
+
+
+@pytest.mark.parametrize("op", ROI_OPS, ids=str)
+def test_roi_agrees_with_the_cpu_kernel(op):
+    rng = np.random.default_rng(4)
+    x = op.feature(rng, 2, 10, 20, 20, 3, 3, np.float32)
+    rois = random_rois(rng, 40, 2, 20, np.float32)
+    np.testing.assert_allclose(op.cuda_body(x, rois, 3, 3), op.ours(x, rois, 3, 3),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+@pytest.mark.parametrize("op", ROI_OPS, ids=str)
+def test_roi_non_finite_boxes_give_zeros(op, dtype):
+    rng = np.random.default_rng(3)
+    x = op.feature(rng, 1, 3, 10, 10, 3, 3, dtype) + 5
+    y = op.cuda_body(x, rois_of(NON_FINITE_ROWS, dtype), 3, 3)
+    assert (y[:3] == 0).all()
+    assert np.isfinite(y[3]).all() and (y[3] != 0).all()
+
+
+@pytest.mark.parametrize("op", ROI_OPS, ids=str)
+def test_roi_absurd_boxes_finish_and_stay_finite(op):
+    x = np.ones((1, op.channels(2, 2, 2), 8, 8), np.float32)
+    y = op.cuda_body(x, rois_of(ABSURD_ROWS, np.float32), 2, 2)
+    assert y.shape == (3, 2, 2, 2) and np.isfinite(y).all() and y.max() <= 1.0
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+@pytest.mark.parametrize("op", ROI_OPS, ids=str)
+def test_roi_invalid_batch_index_gives_zeros(op, dtype):
+    # On CUDA a batch index outside [0, N) or not whole gives that roi zeros
+    # (the CPU refuses it): reading it would cost a copy and a sync per call.
+    rng = np.random.default_rng(5)
+    x = op.feature(rng, 2, 3, 10, 10, 2, 2, dtype) + 5
+    rows = [[2, 1, 1, 6, 6], [-1, 1, 1, 6, 6], [0.5, 1, 1, 6, 6], [np.nan, 1, 1, 6, 6],
+            [np.inf, 1, 1, 6, 6], [1, 1, 1, 6, 6]]
+    y = op.cuda_body(x, rois_of(rows, dtype), 2, 2)
+    assert (y[:5] == 0).all()
+    good = rois_of(rows[5:], dtype)
+    op.assert_matches(y[5:], op.theirs(x, good, 2, 2), dtype)
+
+
+@settings(max_examples=40, deadline=None)
+@given(op=st.sampled_from(ROI_OPS), n=st.integers(1, 3), c=st.integers(1, 20),
+       h=st.integers(1, 24), w=st.integers(1, 24), k=st.integers(0, 12), oh=st.integers(1, 8),
+       ow=st.integers(1, 8), scale=st.sampled_from([1.0, 0.5, 0.25, 2.0]),
+       ratio=st.integers(-1, 4), aligned=st.booleans(), dtype=st.sampled_from(DTYPES),
+       seed=st.integers(0, 2**31))
+def test_roi_random(op, n, c, h, w, k, oh, ow, scale, ratio, aligned, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = op.feature(rng, n, c, h, w, oh, ow, dtype)
+    rois = random_rois(rng, k, n, max(h, w) / scale, dtype)
+    check(op, x, rois, oh, ow, scale, ratio if op.sampling_ratio else -1,
+          aligned and op.aligned)
