@@ -37,3 +37,35 @@ def roi_align(x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False):
           _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _I64(ratio),
           _I64(int(aligned)), _ptr(x), _ptr(rois), _ptr(y))
     return y
+
+
+def _pooled(x, rois, oh, ow, position_sensitive, fill):
+    """X and rois made contiguous, and Y [K, C', oh, ow] filled with `fill`
+    (NaN unless a test needs NaN to be a result, as PSRoIAlign's 0 / 0)."""
+    x, rois = np.ascontiguousarray(x), np.ascontiguousarray(rois)
+    c = x.shape[1] // (oh * ow) if position_sensitive else x.shape[1]
+    return x, rois, np.full((rois.shape[0], c, oh, ow), fill, x.dtype)
+
+
+def roi_pool(x, rois, oh, ow, scale=1.0, fill=np.nan):
+    x, rois, y = _pooled(x, rois, oh, ow, False, fill)
+    _call("ort_roi_host_roi_pool", ctypes.c_int(_ONNX_TYPE[x.dtype]),
+          _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _ptr(x), _ptr(rois),
+          _ptr(y))
+    return y
+
+
+def ps_roi_align(x, rois, oh, ow, scale=1.0, ratio=-1, fill=np.nan):
+    x, rois, y = _pooled(x, rois, oh, ow, True, fill)
+    _call("ort_roi_host_ps_roi_align", ctypes.c_int(_ONNX_TYPE[x.dtype]),
+          _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _I64(ratio),
+          _ptr(x), _ptr(rois), _ptr(y))
+    return y
+
+
+def ps_roi_pool(x, rois, oh, ow, scale=1.0, fill=np.nan):
+    x, rois, y = _pooled(x, rois, oh, ow, True, fill)
+    _call("ort_roi_host_ps_roi_pool", ctypes.c_int(_ONNX_TYPE[x.dtype]),
+          _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _ptr(x), _ptr(rois),
+          _ptr(y))
+    return y

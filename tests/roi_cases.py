@@ -86,14 +86,16 @@ ROI_ALIGN = RoIOp("RoIAlign", torchvision.ops.roi_align, sampling_ratio=True, al
 # Max pooling picks one input value: exact in every type (float16 results
 # are float16 inputs, compared in float32).
 ROI_POOL = RoIOp("RoIPool", torchvision.ops.roi_pool, sampling_ratio=False, aligned=False,
-                 position_sensitive=False, exact=(np.float32, np.float64, np.float16))
+                 position_sensitive=False, exact=(np.float32, np.float64, np.float16),
+                 host_grid=host_grid.roi_pool)
 PS_ROI_ALIGN = RoIOp("PSRoIAlign", torchvision.ops.ps_roi_align, sampling_ratio=True,
-                     aligned=False, position_sensitive=True)
+                     aligned=False, position_sensitive=True, host_grid=host_grid.ps_roi_align)
 # ort_roi adds a bin's pixels in torchvision's order and divides by the same
 # count, so float32 and float64 match bit for bit; float16 is accumulated in
 # float32 and rounded once.
 PS_ROI_POOL = RoIOp("PSRoIPool", torchvision.ops.ps_roi_pool, sampling_ratio=False, aligned=False,
-                    position_sensitive=True, exact=(np.float32, np.float64))
+                    position_sensitive=True, exact=(np.float32, np.float64),
+                    host_grid=host_grid.ps_roi_pool)
 OPS = [ROI_ALIGN, ROI_POOL, PS_ROI_ALIGN, PS_ROI_POOL]
 
 

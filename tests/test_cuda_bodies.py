@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roi_cases import (ABSURD_ROWS, EDGE_CASES, NON_FINITE_ROWS, OPS,
-                       POSITION_SENSITIVE_EDGE_CASES, rois_of)
+import host_grid
+from roi_cases import (ABSURD_ROWS, EDGE_CASES, NON_FINITE_ROWS, OPS, PS_ROI_ALIGN,
+                       POSITION_SENSITIVE_EDGE_CASES, ROI_POOL, rois_of)
 from support import DTYPES, random_rois
 
 DTYPE_IDS = dict(ids=lambda d: np.dtype(d).name)
@@ -101,3 +102,45 @@ def test_roi_random(op, n, c, h, w, k, oh, ow, scale, ratio, aligned, dtype, see
     rois = random_rois(rng, k, n, max(h, w) / scale, dtype)
     check(op, x, rois, oh, ow, scale, ratio if op.sampling_ratio else -1,
           aligned and op.aligned)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+def test_ps_roi_align_nan_and_negative_zero_as_on_the_cpu(dtype):
+    # torchvision's unclamped division: a zero-size box gives 0 / 0 = NaN, a
+    # box inverted on one side only -0; the thread body keeps both, as the
+    # CPU kernel does. Y starts at a sentinel, not NaN, so that a bin the grid
+    # never wrote cannot pass for a 0 / 0. Five output channels: a full block
+    # of channels per thread and a partial one.
+    rng = np.random.default_rng(6)
+    x = PS_ROI_ALIGN.feature(rng, 2, 5, 10, 12, 2, 2, dtype) + 5
+    rois = rois_of([[0, 4, 4, 4, 4], [1, 1, 6, 7, 1], [0, 9, 8, 2, 1], [1, 1, 1, 7, 6]], dtype)
+    y = host_grid.ps_roi_align(x, rois, 2, 2, fill=7)
+    assert not (y == 7).any()
+    assert np.isnan(y[0]).all() and not np.isnan(y[1:]).any()
+    assert (y[1] == 0).all() and np.signbit(y[1]).all()
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(PS_ROI_ALIGN.ours(x, rois, 2, 2)))
+    PS_ROI_ALIGN.assert_matches(y, PS_ROI_ALIGN.theirs(x, rois, 2, 2), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+def test_ps_roi_align_invalid_batch_index_gives_zeros_even_for_a_zero_size_box(dtype):
+    # On an image the zero-size box is torchvision's 0 / 0 = NaN; with a batch
+    # index outside [0, N) it is on no image, and the roi's zeros win.
+    rng = np.random.default_rng(7)
+    x = PS_ROI_ALIGN.feature(rng, 2, 3, 10, 10, 2, 2, dtype)
+    rows = [[2, 4, 4, 4, 4], [-1, 4, 4, 4, 4], [np.nan, 4, 4, 4, 4], [1, 4, 4, 4, 4]]
+    y = host_grid.ps_roi_align(x, rois_of(rows, dtype), 2, 2)
+    assert (y[:3] == 0).all() and np.isnan(y[3]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, **DTYPE_IDS)
+def test_roi_pool_takes_the_first_of_equal_values_as_torchvision(dtype):
+    # A map of +0 and -0 only: `>` keeps the first of two equal values, so
+    # the sign of each bin's zero shows that every channel visits its bin's
+    # pixels in torchvision's order.
+    rng = np.random.default_rng(8)
+    x = np.where(rng.random((2, 11, 9, 10)) < 0.5, -0.0, 0.0).astype(dtype)
+    rois = random_rois(rng, 30, 2, 10, dtype)
+    y, ref = host_grid.roi_pool(x, rois, 3, 4), ROI_POOL.theirs(x, rois, 3, 4)
+    assert (y == 0).all() and np.signbit(ref).any() and not np.signbit(ref).all()
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(ref))

@@ -9,6 +9,9 @@ std::vector<const OrtCustomOp*> CudaOps() {
   std::vector<const OrtCustomOp*> all;
   for (auto ops : {
            RoIAlignCudaOps(),
+           RoIPoolCudaOps(),
+           PSRoIAlignCudaOps(),
+           PSRoIPoolCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

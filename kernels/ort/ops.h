@@ -23,6 +23,9 @@ std::vector<const OrtCustomOp*> DeformConvCpuOps();
 
 // Built with CUDA only (cuda_ops.cc lists them).
 std::vector<const OrtCustomOp*> RoIAlignCudaOps();
+std::vector<const OrtCustomOp*> RoIPoolCudaOps();
+std::vector<const OrtCustomOp*> PSRoIAlignCudaOps();
+std::vector<const OrtCustomOp*> PSRoIPoolCudaOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA

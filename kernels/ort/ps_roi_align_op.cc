@@ -1,5 +1,5 @@
-// ORT binding of PSRoIAlign: read attributes once, then check, allocate and
-// call the kernel (ComputeRoIPooling).
+// ORT binding of PSRoIAlign, on the CPU and on CUDA: read attributes once, then
+// check, allocate and call the kernel (ComputeRoIPooling).
 #include "common/ps_roi_geometry.h"
 #include "ort/custom_op.h"
 #include "ort/ops.h"
@@ -10,6 +10,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct PSRoIAlignKernel : RoIPoolingSignature {
   static constexpr const char* kName = "PSRoIAlign";
 
@@ -26,18 +27,28 @@ struct PSRoIAlignKernel : RoIPoolingSignature {
   }
 
   OrtStatusPtr Compute(OrtKernelContext* ctx) {
-    return ComputeRoIPooling(ctx, kName, params, CheckPSRoIAlign, PSOutputChannels,
-                             [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y,
-                                 const ParallelFor& parallel_for) {
-                               PSRoIAlignCpu(params, s, x, rois, y, parallel_for);
-                             });
+    return ComputeRoIPooling<kCuda>(
+        ctx, kName, params, CheckPSRoIAlign, PSOutputChannels,
+        [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y, auto&& on) {
+          if constexpr (kCuda) {
+            return PSRoIAlignCuda(params, s, x, rois, y, on);
+          } else {
+            PSRoIAlignCpu(params, s, x, rois, y, on);
+          }
+        });
   }
 };
 
 }  // namespace
 
 std::vector<const OrtCustomOp*> PSRoIAlignCpuOps() {
-  return FloatTypeOps<PSRoIAlignKernel>(kCpuProvider);
+  return FloatTypeOps<PSRoIAlignKernel<false>>(kCpuProvider);
 }
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> PSRoIAlignCudaOps() {
+  return FloatTypeOps<PSRoIAlignKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

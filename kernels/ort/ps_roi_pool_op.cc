@@ -1,5 +1,5 @@
-// ORT binding of PSRoIPool: read attributes once, then check, allocate and
-// call the kernel (ComputeRoIPooling).
+// ORT binding of PSRoIPool, on the CPU and on CUDA: read attributes once, then
+// check, allocate and call the kernel (ComputeRoIPooling).
 #include "common/ps_roi_geometry.h"
 #include "ort/custom_op.h"
 #include "ort/ops.h"
@@ -10,6 +10,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct PSRoIPoolKernel : RoIPoolingSignature {
   static constexpr const char* kName = "PSRoIPool";
 
@@ -23,18 +24,28 @@ struct PSRoIPoolKernel : RoIPoolingSignature {
   }
 
   OrtStatusPtr Compute(OrtKernelContext* ctx) {
-    return ComputeRoIPooling(ctx, kName, params, CheckPSRoIPool, PSOutputChannels,
-                             [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y,
-                                 const ParallelFor& parallel_for) {
-                               PSRoIPoolCpu(params, s, x, rois, y, parallel_for);
-                             });
+    return ComputeRoIPooling<kCuda>(
+        ctx, kName, params, CheckPSRoIPool, PSOutputChannels,
+        [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y, auto&& on) {
+          if constexpr (kCuda) {
+            return PSRoIPoolCuda(params, s, x, rois, y, on);
+          } else {
+            PSRoIPoolCpu(params, s, x, rois, y, on);
+          }
+        });
   }
 };
 
 }  // namespace
 
 std::vector<const OrtCustomOp*> PSRoIPoolCpuOps() {
-  return FloatTypeOps<PSRoIPoolKernel>(kCpuProvider);
+  return FloatTypeOps<PSRoIPoolKernel<false>>(kCpuProvider);
 }
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> PSRoIPoolCudaOps() {
+  return FloatTypeOps<PSRoIPoolKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

@@ -1,5 +1,5 @@
-// ORT binding of RoIPool: read attributes once, then check, allocate and
-// call the kernel (ComputeRoIPooling).
+// ORT binding of RoIPool, on the CPU and on CUDA: read attributes once, then
+// check, allocate and call the kernel (ComputeRoIPooling).
 #include "ort/custom_op.h"
 #include "ort/ops.h"
 #include "ort/roi_pooling_op.h"
@@ -9,6 +9,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct RoIPoolKernel : RoIPoolingSignature {
   static constexpr const char* kName = "RoIPool";
 
@@ -22,16 +23,28 @@ struct RoIPoolKernel : RoIPoolingSignature {
   }
 
   OrtStatusPtr Compute(OrtKernelContext* ctx) {
-    return ComputeRoIPooling(ctx, kName, params, CheckRoIPool, SameChannels,
-                             [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y,
-                                 const ParallelFor& parallel_for) {
-                               RoIPoolCpu(params, s, x, rois, y, parallel_for);
-                             });
+    return ComputeRoIPooling<kCuda>(
+        ctx, kName, params, CheckRoIPool, SameChannels,
+        [&](const RoIPoolingShape& s, const auto* x, const auto* rois, auto* y, auto&& on) {
+          if constexpr (kCuda) {
+            return RoIPoolCuda(params, s, x, rois, y, on);
+          } else {
+            RoIPoolCpu(params, s, x, rois, y, on);
+          }
+        });
   }
 };
 
 }  // namespace
 
-std::vector<const OrtCustomOp*> RoIPoolCpuOps() { return FloatTypeOps<RoIPoolKernel>(kCpuProvider); }
+std::vector<const OrtCustomOp*> RoIPoolCpuOps() {
+  return FloatTypeOps<RoIPoolKernel<false>>(kCpuProvider);
+}
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> RoIPoolCudaOps() {
+  return FloatTypeOps<RoIPoolKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

@@ -32,4 +32,11 @@ template <typename T>
 void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                    T* y, const ParallelFor& parallel_for);
 
+// The same on device pointers, launched on `stream` (a cudaStream_t); only in
+// a build with CUDA. A roi whose batch index is not a whole number in [0, N)
+// gives zeros, whatever its box (see ps_roi_align_cuda_body.h).
+template <typename T>
+Status PSRoIAlignCuda(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x,
+                      const T* rois, T* y, void* stream);
+
 }  // namespace ort_roi

@@ -30,4 +30,11 @@ template <typename T>
 void PSRoIPoolCpu(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                   T* y, const ParallelFor& parallel_for);
 
+// The same on device pointers, launched on `stream` (a cudaStream_t); only in
+// a build with CUDA. A roi whose batch index is not a whole number in [0, N)
+// gives zeros (see ps_roi_pool_cuda_body.h).
+template <typename T>
+Status PSRoIPoolCuda(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x,
+                     const T* rois, T* y, void* stream);
+
 }  // namespace ort_roi

@@ -38,6 +38,38 @@ ORT_ROI_HD int64_t ValidBatchIndex(A b, int64_t batch) {
   return static_cast<A>(n) == b ? n : -1;
 }
 
+// Adds the bilinear samples of bin (ph, pw) of `box` to acc[c] for the
+// `count_c` planes x + c * channel_stride, each `height` x `width`. The taps
+// of a sample are computed once and used for every plane. Order is
+// torchvision's CUDA kernels': per sample w1*v1 + w2*v2 + w3*v3 + w4*v4,
+// samples row by row. A sample outside the map adds torchvision's 0, which
+// cannot change a sum that starts at +0, so it is skipped. Shared by
+// RoIAlign (and MultiScaleRoIAlign through RoIAlignBin) and PSRoIAlign.
+template <typename T, typename A>
+ORT_ROI_HD void AddBinSamples(const RoIAlignBox<A>& box, int64_t ph, int64_t pw, const T* x,
+                              int64_t channel_stride, int64_t count_c, int64_t height,
+                              int64_t width, A* acc) {
+  for (int64_t iy = 0; iy < box.grid_h; ++iy) {
+    const AxisTap<A> ty = BilinearAxisTap(
+        SampleCoord(box.start_h, box.bin_h, ph, iy, box.grid_h), static_cast<int>(height));
+    if (!ty.valid) continue;  // the whole row of samples is outside
+    for (int64_t ix = 0; ix < box.grid_w; ++ix) {
+      const AxisTap<A> tx = BilinearAxisTap(
+          SampleCoord(box.start_w, box.bin_w, pw, ix, box.grid_w), static_cast<int>(width));
+      if (!tx.valid) continue;
+      const A w1 = ty.w_low * tx.w_low, w2 = ty.w_low * tx.w_high;
+      const A w3 = ty.w_high * tx.w_low, w4 = ty.w_high * tx.w_high;
+      const int64_t o1 = ty.low * width + tx.low, o2 = ty.low * width + tx.high;
+      const int64_t o3 = ty.high * width + tx.low, o4 = ty.high * width + tx.high;
+      for (int64_t c = 0; c < count_c; ++c) {
+        const T* m = x + c * channel_stride;
+        acc[c] += w1 * Load<A>(m[o1]) + w2 * Load<A>(m[o2]) + w3 * Load<A>(m[o3]) +
+                  w4 * Load<A>(m[o4]);
+      }
+    }
+  }
+}
+
 // Bin `pw, ph` of roi `k` for channels [c0, c0 + kRoIAlignCudaChannels) of
 // one level's map x [N, C, H, W]; writes y at `out` + c * out_channel_stride.
 // Shared with MultiScaleRoIAlign, which picks the level and scale first.
@@ -54,26 +86,8 @@ ORT_ROI_HD void RoIAlignBin(const A* roi, int64_t n, A spatial_scale, bool align
       MakeRoIAlignBox(roi, spatial_scale, aligned, pooled_h, pooled_w, sampling_ratio);
   if (n >= 0 && box.finite) {
     const int64_t plane = height * width;
-    const T* xc = x + (n * channels + c0) * plane;
-    for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-      const AxisTap<A> ty = BilinearAxisTap(
-          SampleCoord(box.start_h, box.bin_h, ph, iy, box.grid_h), static_cast<int>(height));
-      if (!ty.valid) continue;  // the whole row of samples is outside
-      for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-        const AxisTap<A> tx = BilinearAxisTap(
-            SampleCoord(box.start_w, box.bin_w, pw, ix, box.grid_w), static_cast<int>(width));
-        if (!tx.valid) continue;
-        const A w1 = ty.w_low * tx.w_low, w2 = ty.w_low * tx.w_high;
-        const A w3 = ty.w_high * tx.w_low, w4 = ty.w_high * tx.w_high;
-        const int64_t o1 = ty.low * width + tx.low, o2 = ty.low * width + tx.high;
-        const int64_t o3 = ty.high * width + tx.low, o4 = ty.high * width + tx.high;
-        for (int64_t c = 0; c < count_c; ++c) {
-          const T* m = xc + c * plane;
-          acc[c] += w1 * Load<A>(m[o1]) + w2 * Load<A>(m[o2]) + w3 * Load<A>(m[o3]) +
-                    w4 * Load<A>(m[o4]);
-        }
-      }
-    }
+    AddBinSamples(box, ph, pw, x + (n * channels + c0) * plane, plane, count_c, height, width,
+                  acc);
   }
   for (int64_t c = 0; c < count_c; ++c) out[c * out_channel_stride] = Store<T>(acc[c] / box.count);
 }
