@@ -1,4 +1,4 @@
-"""RoIPool, PSRoIAlign and PSRoIPool on a GPU. Each node runs on the CUDA
+"""RoIAlign, RoIPool, PSRoIAlign and PSRoIPool on a GPU. Each node runs on the CUDA
 execution provider (a fallback to the CPU is refused), and its output is
 compared with torchvision's CUDA op, with ort_roi's CPU kernel, and bit for
 bit with the kernel's thread body run on the host (tests/host_grid.py): the
@@ -19,10 +19,10 @@ import torch  # noqa: E402
 
 import ort_roi  # noqa: E402
 from roi_cases import (ABSURD_ROWS, EDGE_CASES, NON_FINITE_ROWS, POSITION_SENSITIVE_EDGE_CASES,  # noqa: E402
-                       PS_ROI_ALIGN, PS_ROI_POOL, ROI_POOL, rois_of)
+                       PS_ROI_ALIGN, PS_ROI_POOL, ROI_ALIGN, ROI_POOL, rois_of)
 from support import DTYPES, assert_close, one_node_model, random_rois, reference_inputs  # noqa: E402
 
-OPS = [ROI_POOL, PS_ROI_ALIGN, PS_ROI_POOL]
+OPS = [ROI_ALIGN, ROI_POOL, PS_ROI_ALIGN, PS_ROI_POOL]  # aligned=False throughout
 DTYPE_IDS = dict(ids=lambda d: np.dtype(d).name)
 EDGE_RUNS = [(case, op, ratio) for op in OPS
              for case in EDGE_CASES + (POSITION_SENSITIVE_EDGE_CASES if op.position_sensitive else [])

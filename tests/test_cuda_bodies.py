@@ -2,7 +2,7 @@
 kernel's per-thread body runs over its whole launch grid on the host
 (host_grid.py) and is compared with torchvision, on the cases the CPU suite
 uses. What is left for a GPU is the launch, the streams and the memory
-(test_cuda.py)."""
+(gpu_tests/, `make test-gpu`)."""
 
 import numpy as np
 import pytest
