@@ -37,3 +37,21 @@ def roi_align(x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False):
           _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _I64(ratio),
           _I64(int(aligned)), _ptr(x), _ptr(rois), _ptr(y))
     return y
+
+
+def multi_scale_roi_align(maps, rois, oh, ow, scales, ratio=-1, canonical_scale=224,
+                          canonical_level=4, aligned=False):
+    """`maps`: the L feature maps, finest first, with their `scales`."""
+    maps = [np.ascontiguousarray(m) for m in maps]
+    rois = np.ascontiguousarray(rois)
+    n, c = maps[0].shape[:2]
+    y = np.full((rois.shape[0], c, oh, ow), np.nan, maps[0].dtype)
+    levels = len(maps)
+    _call("ort_roi_host_multi_scale_roi_align", ctypes.c_int(_ONNX_TYPE[maps[0].dtype]),
+          _I64(levels), _shape(n, c, rois.shape[0]), _shape(*(m.shape[2] for m in maps)),
+          _shape(*(m.shape[3] for m in maps)), _I64(oh), _I64(ow), _I64(ratio),
+          (_F32 * levels)(*scales), _I64(canonical_scale), _I64(canonical_level),
+          _I64(int(aligned)), (_PTR * levels)(*(m.ctypes.data for m in maps)), _ptr(rois),
+          _ptr(y))
+    return y
+

@@ -9,6 +9,7 @@ std::vector<const OrtCustomOp*> CudaOps() {
   std::vector<const OrtCustomOp*> all;
   for (auto ops : {
            RoIAlignCudaOps(),
+           MultiScaleRoIAlignCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }
