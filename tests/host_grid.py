@@ -55,3 +55,21 @@ def multi_scale_roi_align(maps, rois, oh, ow, scales, ratio=-1, canonical_scale=
           _ptr(y))
     return y
 
+
+def deform_conv(x, w, offset, bias, mask, strides, pads, dilations, group, offset_group,
+                chunk_bytes=0):
+    """ONNX-style attributes; `chunk_bytes` of column scratch per chunk (0:
+    the CUDA launcher's)."""
+    x, w, offset = (np.ascontiguousarray(a) for a in (x, w, offset))
+    bias = None if bias is None else np.ascontiguousarray(bias)
+    mask = None if mask is None else np.ascontiguousarray(mask)
+    n, cin, h, wd = x.shape
+    cout, _, kh, kw = w.shape
+    ho, wo = offset.shape[2:]
+    y = np.full((n, cout, ho, wo), np.nan, x.dtype)
+    shape = _shape(n, cin, h, wd, cout, kh, kw, ho, wo, strides[0], strides[1], pads[0], pads[1],
+                   dilations[0], dilations[1], group, offset_group)
+    _call("ort_roi_host_deform_conv", ctypes.c_int(_ONNX_TYPE[x.dtype]), shape, _I64(chunk_bytes),
+          _ptr(x), _ptr(w), _ptr(offset), None if bias is None else _ptr(bias),
+          None if mask is None else _ptr(mask), _ptr(y))
+    return y

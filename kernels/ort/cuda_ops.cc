@@ -10,6 +10,7 @@ std::vector<const OrtCustomOp*> CudaOps() {
   for (auto ops : {
            RoIAlignCudaOps(),
            MultiScaleRoIAlignCudaOps(),
+           DeformConvCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }
