@@ -17,7 +17,11 @@ TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 # headers, API 21); the tests load the library in it as well as in the newest.
 OLDEST_ORT := 1.21.0
 
-.PHONY: setup install demo test bench clean
+# onnxruntime-gpu (CUDA 13) for the GPU suite, beside the CPU wheel: it
+# installs the same `onnxruntime` module, so it goes into its own folder.
+ORT_GPU := 1.31.1
+
+.PHONY: setup install demo test test-gpu bench clean
 
 $(VENV)/.deps: Makefile pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +40,12 @@ demo: install
 
 test: install
 	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests
+
+# The CUDA kernels on a machine with an NVIDIA GPU (gpu_tests/conftest.py
+# says what is missing when it cannot run).
+test-gpu: install
+	$(PIP) install -q --target $(VENV)/ort-gpu --no-deps "onnxruntime-gpu==$(ORT_GPU)"
+	PYTHONPATH=$(VENV)/ort-gpu $(PY) -m pytest gpu_tests
 
 clean:
 	rm -rf build $(VENV)
