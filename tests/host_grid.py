@@ -69,3 +69,39 @@ def ps_roi_pool(x, rois, oh, ow, scale=1.0, fill=np.nan):
           _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _ptr(x), _ptr(rois),
           _ptr(y))
     return y
+
+
+def multi_scale_roi_align(maps, rois, oh, ow, scales, ratio=-1, canonical_scale=224,
+                          canonical_level=4, aligned=False):
+    """`maps`: the L feature maps, finest first, with their `scales`."""
+    maps = [np.ascontiguousarray(m) for m in maps]
+    rois = np.ascontiguousarray(rois)
+    n, c = maps[0].shape[:2]
+    y = np.full((rois.shape[0], c, oh, ow), np.nan, maps[0].dtype)
+    levels = len(maps)
+    _call("ort_roi_host_multi_scale_roi_align", ctypes.c_int(_ONNX_TYPE[maps[0].dtype]),
+          _I64(levels), _shape(n, c, rois.shape[0]), _shape(*(m.shape[2] for m in maps)),
+          _shape(*(m.shape[3] for m in maps)), _I64(oh), _I64(ow), _I64(ratio),
+          (_F32 * levels)(*scales), _I64(canonical_scale), _I64(canonical_level),
+          _I64(int(aligned)), (_PTR * levels)(*(m.ctypes.data for m in maps)), _ptr(rois),
+          _ptr(y))
+    return y
+
+
+def deform_conv(x, w, offset, bias, mask, strides, pads, dilations, group, offset_group,
+                chunk_bytes=0):
+    """ONNX-style attributes; `chunk_bytes` of column scratch per chunk (0:
+    the CUDA launcher's)."""
+    x, w, offset = (np.ascontiguousarray(a) for a in (x, w, offset))
+    bias = None if bias is None else np.ascontiguousarray(bias)
+    mask = None if mask is None else np.ascontiguousarray(mask)
+    n, cin, h, wd = x.shape
+    cout, _, kh, kw = w.shape
+    ho, wo = offset.shape[2:]
+    y = np.full((n, cout, ho, wo), np.nan, x.dtype)
+    shape = _shape(n, cin, h, wd, cout, kh, kw, ho, wo, strides[0], strides[1], pads[0], pads[1],
+                   dilations[0], dilations[1], group, offset_group)
+    _call("ort_roi_host_deform_conv", ctypes.c_int(_ONNX_TYPE[x.dtype]), shape, _I64(chunk_bytes),
+          _ptr(x), _ptr(w), _ptr(offset), None if bias is None else _ptr(bias),
+          None if mask is None else _ptr(mask), _ptr(y))
+    return y

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "half.h"
 #include "host_device.h"
 
 namespace ort_roi {
@@ -55,13 +56,14 @@ ORT_ROI_HD DeformTap<A> MakeDeformTap(A y, A x, int64_t height, int64_t width) {
 
 // torchvision's sum w1*v1 + w2*v2 + w3*v3 + w4*v4 in its order, with an
 // outside corner's value 0 (so a non-finite pixel elsewhere cannot leak in
-// through a zero weight). `plane` is where index 0 points.
-template <typename A>
-ORT_ROI_HD A SampleDeformTap(const DeformTap<A>& t, const A* plane) {
-  const A v1 = t.index[0] >= 0 ? plane[t.index[0]] : A(0);
-  const A v2 = t.index[1] >= 0 ? plane[t.index[1]] : A(0);
-  const A v3 = t.index[2] >= 0 ? plane[t.index[2]] : A(0);
-  const A v4 = t.index[3] >= 0 ? plane[t.index[3]] : A(0);
+// through a zero weight). `plane` is where index 0 points; its values are
+// read as A (float16 widened to float).
+template <typename A, typename T>
+ORT_ROI_HD A SampleDeformTap(const DeformTap<A>& t, const T* plane) {
+  const A v1 = t.index[0] >= 0 ? Load<A>(plane[t.index[0]]) : A(0);
+  const A v2 = t.index[1] >= 0 ? Load<A>(plane[t.index[1]]) : A(0);
+  const A v3 = t.index[2] >= 0 ? Load<A>(plane[t.index[2]]) : A(0);
+  const A v4 = t.index[3] >= 0 ? Load<A>(plane[t.index[3]]) : A(0);
   return t.weight[0] * v1 + t.weight[1] * v2 + t.weight[2] * v3 + t.weight[3] * v4;
 }
 

@@ -11,6 +11,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 
 #include "host_device.h"
 
@@ -39,6 +41,30 @@ struct LevelMapping {
   int64_t num_levels;  // L
 };
 
+// sqrt(area) / canonical_scale of the box (x1, y1, x2, y2): the ratio whose
+// log2 picks the level. Only correctly rounded operations (IEEE on the host
+// and on a CUDA device alike), so both compute the same ratio. NaN when the
+// area is negative or NaN.
+template <typename A>
+ORT_ROI_HD A LevelRatio(const A* box, int64_t canonical_scale) {
+  const A area = (box[2] - box[0]) * (box[3] - box[1]);
+  return std::sqrt(area) / static_cast<A>(canonical_scale);
+}
+
+// torchvision's level of a box of that ratio, clamped to [k_min, k_max];
+// NaN for a NaN ratio.
+template <typename A>
+ORT_ROI_HD A ClampedLevel(A ratio, const LevelMapping& m) {
+  // Zero area gives log2(0) = -inf, clamped to the finest level, as in torchvision.
+  A level = static_cast<A>(m.canonical_level) + RoundedLog2(ratio);
+  level = std::floor(level + static_cast<A>(1e-6));
+  if (!(level == level)) return level;  // NaN
+  // torch.clamp(x, min, max) is min(max(x, min), max): max wins over min.
+  if (level < static_cast<A>(m.k_min)) level = static_cast<A>(m.k_min);
+  if (level > static_cast<A>(m.k_max)) level = static_cast<A>(m.k_max);
+  return level;
+}
+
 // Index in [0, num_levels) of the map that pools the box (x1, y1, x2, y2, in
 // input-image coordinates), or -1 when torchvision pools it from none and
 // leaves its output zero: a negative or NaN area (the level is NaN), or an
@@ -46,17 +72,87 @@ struct LevelMapping {
 // skip a level), or k_min > k_max.
 template <typename A>
 ORT_ROI_HD int64_t MapLevel(const A* box, const LevelMapping& m) {
-  const A area = (box[2] - box[0]) * (box[3] - box[1]);
-  const A size = std::sqrt(area);
-  // Zero area gives log2(0) = -inf, clamped to the finest level, as in torchvision.
-  A level = static_cast<A>(m.canonical_level) + RoundedLog2(size / static_cast<A>(m.canonical_scale));
-  level = std::floor(level + static_cast<A>(1e-6));
-  if (!(level == level)) return -1;  // NaN
-  // torch.clamp(x, min, max) is min(max(x, min), max): max wins over min.
-  if (level < static_cast<A>(m.k_min)) level = static_cast<A>(m.k_min);
-  if (level > static_cast<A>(m.k_max)) level = static_cast<A>(m.k_max);
+  const A level = ClampedLevel(LevelRatio(box, m.canonical_scale), m);
+  if (!(level == level)) return -1;
   const int64_t index = static_cast<int64_t>(level) - m.k_min;
   return index >= 0 && index < m.num_levels ? index : -1;
+}
+
+// MapLevel without log2, for the CUDA kernel. A CUDA device's log2 is not
+// libm's (it may differ by an ulp), and an ulp decides the level of a box
+// near a boundary. But MapLevel is a non-decreasing step function of the
+// ratio, so it is fixed by the ratios where it steps up: the host finds them
+// once per call with the host's own MapLevel (MakeLevelThresholds), and the
+// device compares the ratio, computed with IEEE operations only, against
+// them. Both then give the same index for every box.
+constexpr int64_t kMaxLevelThresholds = 8;  // the number of maps this form serves
+
+template <typename A>
+struct LevelThresholds {
+  A ratio[kMaxLevelThresholds];  // ratio[j]: the smallest ratio whose index is > j
+  int64_t count;                 // ratios in use
+  int64_t num_levels;            // L, or 0 when no box maps to a map (k_min > k_max)
+  int64_t canonical_scale;
+};
+
+template <typename A>
+ORT_ROI_HD int64_t ThresholdLevel(const A* box, const LevelThresholds<A>& t) {
+  const A ratio = LevelRatio(box, t.canonical_scale);
+  if (!(ratio == ratio)) return -1;  // NaN: no level
+  int64_t index = 0;
+  for (int64_t j = 0; j < t.count; ++j) index += ratio >= t.ratio[j] ? 1 : 0;
+  return index < t.num_levels ? index : -1;
+}
+
+namespace level_detail {
+
+template <typename A>
+struct Bits;
+template <>
+struct Bits<float> {
+  using type = uint32_t;
+};
+template <>
+struct Bits<double> {
+  using type = uint64_t;
+};
+
+}  // namespace level_detail
+
+// Host only. Requires m.num_levels <= kMaxLevelThresholds. Each step is the
+// least ratio r >= 0 with ClampedLevel(r) >= k_min + j + 1, found by
+// bisection over the bit patterns of [+0, +inf] (which order non-negative
+// floats as their values): 32 or 64 calls of the host's log2 per step. The
+// ratio is NaN or in [-0, +inf] (a square root over a positive scale), and
+// -0 maps as +0 does.
+template <typename A>
+LevelThresholds<A> MakeLevelThresholds(const LevelMapping& m) {
+  using U = typename level_detail::Bits<A>::type;
+  LevelThresholds<A> t{};
+  t.canonical_scale = m.canonical_scale;
+  t.num_levels = m.k_min <= m.k_max ? m.num_levels : 0;
+  const int64_t steps = m.k_max - m.k_min < m.num_levels ? m.k_max - m.k_min : m.num_levels;
+  t.count = steps > 0 ? steps : 0;
+  const A inf = std::numeric_limits<A>::infinity();
+  U top;
+  std::memcpy(&top, &inf, sizeof top);
+  for (int64_t j = 0; j < t.count; ++j) {
+    const A target = static_cast<A>(m.k_min + j + 1);
+    // ClampedLevel(+0) = k_min < target <= k_max = ClampedLevel(+inf).
+    U lo = 0, hi = top;
+    while (hi - lo > 1) {
+      const U mid = lo + (hi - lo) / 2;
+      A r;
+      std::memcpy(&r, &mid, sizeof r);
+      if (ClampedLevel(r, m) >= target) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    std::memcpy(&t.ratio[j], &hi, sizeof hi);
+  }
+  return t;
 }
 
 }  // namespace ort_roi

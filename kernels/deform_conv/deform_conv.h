@@ -48,4 +48,16 @@ template <typename T>
 void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* offset, const T* bias,
                    const T* mask, T* y, const ParallelFor& parallel_for);
 
+// The same on device pointers, launched on `stream` (a cudaStream_t); only in
+// a build with CUDA. `scratch` is DeformConvCudaScratchBytes<T>(s) bytes of
+// device memory (the column matrix of one chunk of positions) that the
+// caller keeps for kernels on `stream` until they have run: memory that
+// ORT's allocator hands only to work on the same stream may be freed as soon
+// as this returns. See deform_conv_cuda_body.h.
+template <typename T>
+int64_t DeformConvCudaScratchBytes(const DeformConvShape& s);
+template <typename T>
+Status DeformConvCuda(const DeformConvShape& s, const T* x, const T* w, const T* offset,
+                      const T* bias, const T* mask, T* y, void* scratch, void* stream);
+
 }  // namespace ort_roi

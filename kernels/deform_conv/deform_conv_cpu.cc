@@ -15,10 +15,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "common/deform_bilinear.h"
 #include "common/gemm.h"
 #include "common/half.h"
 #include "deform_conv/deform_conv.h"
+#include "deform_conv/deform_conv_taps.h"
 
 namespace ort_roi {
 
@@ -82,31 +82,21 @@ template <typename T, typename A = typename Acc<T>::type>
 void ComputeTaps(const DeformConvShape& s, const Inputs<T>& in, int64_t q0, int64_t len,
                  DeformTap<A>* taps, A* masks, const ParallelFor& parallel_for) {
   const int64_t positions = s.out_height * s.out_width;
-  const int64_t taps_per_group = s.kernel_h * s.kernel_w;
-  const int64_t tap_rows = s.offset_group * taps_per_group;
+  const int64_t tap_rows = s.offset_group * s.kernel_h * s.kernel_w;
   const int64_t image = s.in_channels * s.height * s.width;
   const int64_t blocks = Blocks(len, kPositionsPerTask);
   parallel_for(static_cast<size_t>(tap_rows * blocks), [&](size_t task) {
     const int64_t r = static_cast<int64_t>(task) / blocks;
     const int64_t begin = (static_cast<int64_t>(task) % blocks) * kPositionsPerTask;
     const int64_t end = std::min(len, begin + kPositionsPerTask);
-    const int64_t tap = r % taps_per_group;
-    const int64_t i = tap / s.kernel_w, j = tap % s.kernel_w;
     for (int64_t q = begin; q < end; ++q) {
       const int64_t n = (q0 + q) / positions, p = (q0 + q) % positions;
-      const int64_t ho = p / s.out_width, wo = p % s.out_width;
-      const T* off = in.offset + (n * 2 * tap_rows + 2 * r) * positions + p;
-      // torchvision adds the offset to the integer grid position in T.
-      const A y = static_cast<A>(ho * s.stride_h - s.pad_top + i * s.dilation_h) + Load<A>(off[0]);
-      const A x = static_cast<A>(wo * s.stride_w - s.pad_left + j * s.dilation_w) +
-                  Load<A>(off[positions]);
-      DeformTap<A> t = MakeDeformTap(y, x, s.height, s.width);
+      DeformTap<A> t = DeformConvTap(s, in.offset, n, r, p);
       for (int k = 0; k < 4; ++k) {
         if (t.index[k] >= 0) t.index[k] += n * image;  // relative to X's channel c of image 0
       }
       taps[r * len + q] = t;
-      masks[r * len + q] =
-          in.mask != nullptr ? Load<A>(in.mask[(n * tap_rows + r) * positions + p]) : A(1);
+      masks[r * len + q] = DeformConvMask(s, in.mask, n, r, p);
     }
   });
 }

@@ -41,4 +41,17 @@ template <typename T>
 void MultiScaleRoIAlignCpu(const MultiScaleRoIAlignParams& p, const MultiScaleRoIAlignShape& s,
                            const T* const* x, const T* rois, T* y, const ParallelFor& parallel_for);
 
+// What the CUDA kernel adds to CheckMultiScaleRoIAlign: at most
+// kMultiScaleCudaMaxLevels (8) feature maps, whose pointers and shapes travel
+// in the kernel's arguments.
+Status CheckMultiScaleRoIAlignCuda(size_t levels);
+
+// The same on device pointers (x: a host array of L device pointers),
+// launched on `stream` (a cudaStream_t); only in a build with CUDA. A roi
+// whose batch index is not a whole number in [0, N) gives zeros (see
+// multi_scale_roi_align_cuda_body.h).
+template <typename T>
+Status MultiScaleRoIAlignCuda(const MultiScaleRoIAlignParams& p, const MultiScaleRoIAlignShape& s,
+                              const T* const* x, const T* rois, T* y, void* stream);
+
 }  // namespace ort_roi

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "common/level_mapper.h"
 #include "common/roi_checks.h"
 #include "multi_scale_roi_align/multi_scale_roi_align.h"
 
@@ -47,6 +48,16 @@ Status CheckMultiScaleRoIAlign(const MultiScaleRoIAlignParams& p, const TensorDe
     }
   }
   ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x[0].dtype));
+  return Status::Ok();
+}
+
+Status CheckMultiScaleRoIAlignCuda(size_t levels) {
+  // kMultiScaleCudaMaxLevels (multi_scale_roi_align_cuda_body.h) is this bound.
+  if (levels > static_cast<size_t>(kMaxLevelThresholds)) {
+    return Invalid(kOp, "on CUDA at most ", kMaxLevelThresholds,
+                   " feature maps are supported, got ", levels,
+                   " (the CPU kernel takes any number)");
+  }
   return Status::Ok();
 }
 

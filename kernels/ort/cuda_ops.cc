@@ -12,6 +12,8 @@ std::vector<const OrtCustomOp*> CudaOps() {
            RoIPoolCudaOps(),
            PSRoIAlignCudaOps(),
            PSRoIPoolCudaOps(),
+           MultiScaleRoIAlignCudaOps(),
+           DeformConvCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

@@ -1,4 +1,7 @@
-// ORT binding of DeformConv2d: read attributes once, check, allocate, call the kernel.
+// ORT binding of DeformConv2d, on the CPU and on CUDA: read attributes once,
+// check, allocate, call the kernel.
+#include <string>
+
 #include "deform_conv/deform_conv.h"
 #include "ort/custom_op.h"
 #include "ort/ops.h"
@@ -28,6 +31,33 @@ InferDim OutputDim(const InferDim& size, const InferDim& kernel, const std::vect
 
 bool Known(const InferDim& d) { return !d.symbol.empty() || d.value >= 0; }
 
+// Device scratch from ORT's allocator for the memory `like` lives in (the
+// CUDA device of an input), freed on destruction. Freeing while kernels on the
+// compute stream still use it is what ORT's own CUDA kernels do with their
+// scratch: the allocator hands the memory only to later work on that stream.
+class Scratch {
+ public:
+  Scratch(const Ort::KernelContext& ctx, const Ort::ConstValue& like, int64_t bytes) {
+    if (bytes <= 0) return;
+    const OrtMemoryInfo* device = like.GetTensorMemoryInfo();
+    allocator_ = ctx.GetAllocator(*device);
+    data_ = allocator_->Alloc(allocator_, static_cast<size_t>(bytes));
+  }
+  ~Scratch() {
+    if (allocator_ == nullptr) return;
+    if (data_ != nullptr) allocator_->Free(allocator_, data_);
+    Ort::GetApi().ReleaseAllocator(allocator_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  void* data() const { return data_; }
+
+ private:
+  OrtAllocator* allocator_ = nullptr;
+  void* data_ = nullptr;
+};
+
+template <bool kCuda>
 struct DeformConvKernel {
   static constexpr const char* kName = "DeformConv2d";
   static constexpr size_t kInputs = 5;
@@ -92,18 +122,41 @@ struct DeformConvKernel {
     if (!st.ok()) return ToOrtStatus(st);
 
     Ort::UnownedValue y = ctx.GetOutput(0, {s.batch, s.out_channels, s.out_height, s.out_width});
+    Status run = Status::Ok();
     DispatchFloat(xd.dtype, [&](auto tag) {
       using T = decltype(tag);
-      DeformConvCpu(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset),
-                    bias ? InputData<T>(bias) : nullptr, mask ? InputData<T>(mask) : nullptr,
-                    y.GetTensorMutableData<T>(), OrtParallelFor(ctx));
+      const T* bs = bias ? InputData<T>(bias) : nullptr;
+      const T* ms = mask ? InputData<T>(mask) : nullptr;
+      T* ys = y.GetTensorMutableData<T>();
+      if constexpr (kCuda) {
+        const int64_t bytes = DeformConvCudaScratchBytes<T>(s);
+        const Scratch columns(ctx, x, bytes);
+        if (bytes > 0 && columns.data() == nullptr) {
+          run = Status::DeviceError("DeformConv2d: could not allocate " + std::to_string(bytes) +
+                                    " bytes of device scratch");
+          return;
+        }
+        run = DeformConvCuda(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset), bs, ms, ys,
+                             columns.data(), ctx.GetGPUComputeStream());
+      } else {
+        DeformConvCpu(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset), bs, ms, ys,
+                      OrtParallelFor(ctx));
+      }
     });
-    return nullptr;
+    return ToOrtStatus(run);
   }
 };
 
 }  // namespace
 
-std::vector<const OrtCustomOp*> DeformConvCpuOps() { return FloatTypeOps<DeformConvKernel>(kCpuProvider); }
+std::vector<const OrtCustomOp*> DeformConvCpuOps() {
+  return FloatTypeOps<DeformConvKernel<false>>(kCpuProvider);
+}
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> DeformConvCudaOps() {
+  return FloatTypeOps<DeformConvKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

@@ -1,5 +1,6 @@
-// ORT binding of MultiScaleRoIAlign: read attributes once, check, allocate,
-// call the kernel. Inputs: rois, then the feature maps as one variadic input.
+// ORT binding of MultiScaleRoIAlign, on the CPU and on CUDA: read attributes
+// once, check, allocate, call the kernel. Inputs: rois, then the feature maps
+// as one variadic input.
 #include <vector>
 
 #include "common/roi_checks.h"
@@ -11,6 +12,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct MultiScaleRoIAlignKernel {
   static constexpr const char* kName = "MultiScaleRoIAlign";
   static constexpr size_t kInputs = 2;  // rois, X_0 ... X_{L-1}
@@ -52,6 +54,7 @@ struct MultiScaleRoIAlignKernel {
     }
     const TensorDesc rd = Describe(rois);
     Status st = CheckMultiScaleRoIAlign(params, rd, xd);
+    if (st.ok() && kCuda) st = CheckMultiScaleRoIAlignCuda(xd.size());
     if (!st.ok()) return ToOrtStatus(st);
 
     MultiScaleRoIAlignShape s{xd[0].dim(0), xd[0].dim(1), rd.dim(0), {}, {}};
@@ -63,12 +66,18 @@ struct MultiScaleRoIAlignKernel {
         ctx.GetOutput(0, {s.num_rois, s.channels, params.output_height, params.output_width});
     DispatchFloat(xd[0].dtype, [&](auto tag) {
       using T = decltype(tag);
-      st = CheckRoisBatchIndex(kName, InputData<T>(rois), s.num_rois, s.batch);
-      if (!st.ok()) return;
       std::vector<const T*> maps;
       for (const Ort::ConstValue& v : x) maps.push_back(InputData<T>(v));
-      MultiScaleRoIAlignCpu(params, s, maps.data(), InputData<T>(rois),
-                            y.GetTensorMutableData<T>(), OrtParallelFor(ctx));
+      const T* rs = InputData<T>(rois);
+      T* ys = y.GetTensorMutableData<T>();
+      if constexpr (kCuda) {
+        // The batch indices live on the device: the kernel gives an invalid
+        // one zeros instead of refusing it.
+        st = MultiScaleRoIAlignCuda(params, s, maps.data(), rs, ys, ctx.GetGPUComputeStream());
+      } else {
+        st = CheckRoisBatchIndex(kName, rs, s.num_rois, s.batch);
+        if (st.ok()) MultiScaleRoIAlignCpu(params, s, maps.data(), rs, ys, OrtParallelFor(ctx));
+      }
     });
     return ToOrtStatus(st);
   }
@@ -77,7 +86,13 @@ struct MultiScaleRoIAlignKernel {
 }  // namespace
 
 std::vector<const OrtCustomOp*> MultiScaleRoIAlignCpuOps() {
-  return FloatTypeOps<MultiScaleRoIAlignKernel>(kCpuProvider);
+  return FloatTypeOps<MultiScaleRoIAlignKernel<false>>(kCpuProvider);
 }
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> MultiScaleRoIAlignCudaOps() {
+  return FloatTypeOps<MultiScaleRoIAlignKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

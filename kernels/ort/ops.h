@@ -26,6 +26,8 @@ std::vector<const OrtCustomOp*> RoIAlignCudaOps();
 std::vector<const OrtCustomOp*> RoIPoolCudaOps();
 std::vector<const OrtCustomOp*> PSRoIAlignCudaOps();
 std::vector<const OrtCustomOp*> PSRoIPoolCudaOps();
+std::vector<const OrtCustomOp*> MultiScaleRoIAlignCudaOps();
+std::vector<const OrtCustomOp*> DeformConvCudaOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA
