@@ -37,3 +37,23 @@ def roi_align(x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False):
           _shape(*x.shape, rois.shape[0]), _I64(oh), _I64(ow), _F32(scale), _I64(ratio),
           _I64(int(aligned)), _ptr(x), _ptr(rois), _ptr(y))
     return y
+
+
+def _keep(name: str, n: int, *args) -> tuple[np.ndarray, int]:
+    """Runs an NMS-family entry point; returns its whole keep buffer (n slots,
+    -1 where nothing was written) and the count it reported."""
+    keep, count = np.full(n, -1, np.int64), np.full(1, -1, np.int64)
+    _call(name, *args, _ptr(keep), _ptr(count))
+    return keep, int(count[0])
+
+
+def nms_buffer(boxes, scores, threshold, chunk_rows=0):
+    boxes, scores = np.ascontiguousarray(boxes), np.ascontiguousarray(scores)
+    return _keep("ort_roi_host_nms", boxes.shape[0], ctypes.c_int(_ONNX_TYPE[boxes.dtype]),
+                 _I64(boxes.shape[0]), ctypes.c_double(threshold), _I64(chunk_rows), _ptr(boxes),
+                 _ptr(scores))
+
+
+def nms(boxes, scores, threshold, chunk_rows=0):
+    keep, count = nms_buffer(boxes, scores, threshold, chunk_rows)
+    return keep[:count]

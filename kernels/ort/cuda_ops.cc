@@ -9,6 +9,7 @@ std::vector<const OrtCustomOp*> CudaOps() {
   std::vector<const OrtCustomOp*> all;
   for (auto ops : {
            RoIAlignCudaOps(),
+           NmsCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }
