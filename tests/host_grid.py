@@ -57,3 +57,24 @@ def nms_buffer(boxes, scores, threshold, chunk_rows=0):
 def nms(boxes, scores, threshold, chunk_rows=0):
     keep, count = nms_buffer(boxes, scores, threshold, chunk_rows)
     return keep[:count]
+
+
+BATCHED_NMS_STRATEGIES = {"torchvision": 0, "coordinate_trick": 1, "per_class": 2}
+
+
+def batched_nms_buffer(boxes, scores, idxs, threshold, strategy="torchvision",
+                       cuda_trick_max_numel=100_000, chunk_rows=0):
+    boxes, scores = np.ascontiguousarray(boxes), np.ascontiguousarray(scores)
+    idxs = np.ascontiguousarray(idxs, np.int64)
+    return _keep("ort_roi_host_batched_nms", boxes.shape[0],
+                 ctypes.c_int(_ONNX_TYPE[boxes.dtype]), _I64(boxes.shape[0]),
+                 ctypes.c_double(threshold), ctypes.c_int(BATCHED_NMS_STRATEGIES[strategy]),
+                 _I64(cuda_trick_max_numel), _I64(chunk_rows), _ptr(boxes), _ptr(scores),
+                 _ptr(idxs))
+
+
+def batched_nms(boxes, scores, idxs, threshold, strategy="torchvision",
+                cuda_trick_max_numel=100_000, chunk_rows=0):
+    keep, count = batched_nms_buffer(boxes, scores, idxs, threshold, strategy,
+                                      cuda_trick_max_numel, chunk_rows)
+    return keep[:count]

@@ -10,6 +10,7 @@ std::vector<const OrtCustomOp*> CudaOps() {
   for (auto ops : {
            RoIAlignCudaOps(),
            NmsCudaOps(),
+           BatchedNmsCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

@@ -24,6 +24,7 @@ std::vector<const OrtCustomOp*> DeformConvCpuOps();
 // Built with CUDA only (cuda_ops.cc lists them).
 std::vector<const OrtCustomOp*> RoIAlignCudaOps();
 std::vector<const OrtCustomOp*> NmsCudaOps();
+std::vector<const OrtCustomOp*> BatchedNmsCudaOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA
