@@ -38,11 +38,7 @@ __global__ void NmsMaskKernel(const A* sorted, const int64_t* classes, int64_t n
 __global__ void NmsReduceKernel(const uint64_t* mask, NmsChunk chunk, const int64_t* order,
                                 uint64_t* removed, int64_t* keep, int64_t* count) {
   const int lane = static_cast<int>(threadIdx.x);
-  NmsReduceChunk(mask, chunk, order, removed, keep, count, lane == 0, [lane](const auto& f) {
-    __syncwarp();
-    f(lane);
-    __syncwarp();
-  });
+  NmsReduceChunk(mask, chunk, order, removed, keep, count, lane, lane + 1, [] { __syncwarp(); });
 }
 
 // The scratch of one call, laid out on `layout` (see ScratchLayout).

@@ -148,28 +148,39 @@ ORT_ROI_HD void NmsMaskThread(const A* sorted, const int64_t* classes, int64_t n
 // every box its mask row marks. `removed` (NmsColBlocks(n) words) and
 // *count carry over from chunk to chunk.
 //
-// Run by the kNmsLanes threads of one warp, each with its `lane`: every lane
-// walks all rows and reads the same removed bits, so all take the same
-// branches; the words a kept row removes are shared out among the lanes.
-// for_lanes(f) runs f(lane) for this thread's lane between two
-// synchronisations of the warp (so no lane reads a removed word while
-// another writes it); the host runs f for every lane in turn. `writer` (one
-// lane) appends to keep and owns *count.
-template <typename ForLanes>
+// Run by the kNmsLanes threads of one warp. Rows go by blocks of 64: every
+// lane holds the removed word of the current block in a register (`cur`),
+// so a removed row costs no memory access and a kept row adds its own
+// block's word to `cur`; the words of later blocks are shared out among the
+// lanes, lane l owning j = block + 1 + l (mod kNmsLanes) for the whole
+// block, so no two lanes write one word. sync() (the warp's __syncwarp on
+// the device, nothing on the host) comes before each block reads its word.
+// A thread runs lanes [lane_begin, lane_end): its own lane on the device,
+// all of them in turn on the host. Lane 0 appends to keep and owns *count.
+template <typename Sync>
 ORT_ROI_HD void NmsReduceChunk(const uint64_t* mask, const NmsChunk& chunk, const int64_t* order,
-                               uint64_t* removed, int64_t* keep, int64_t* count, bool writer,
-                               const ForLanes& for_lanes) {
+                               uint64_t* removed, int64_t* keep, int64_t* count, int lane_begin,
+                               int lane_end, const Sync& sync) {
+  const bool writer = lane_begin == 0;
   const int64_t col_blocks = chunk.first_block + chunk.width;
+  const int64_t row_end = chunk.row_begin + chunk.rows;
   int64_t kept = writer ? *count : 0;
-  for (int64_t i = chunk.row_begin; i < chunk.row_begin + chunk.rows; ++i) {
-    if ((removed[i / kNmsBlock] >> (i % kNmsBlock)) & 1) continue;
-    if (writer) keep[kept++] = order[i];
-    const uint64_t* row = mask + (i - chunk.row_begin) * chunk.width;
-    for_lanes([&](int lane) {
-      for (int64_t j = i / kNmsBlock + lane; j < col_blocks; j += kNmsLanes) {
-        removed[j] |= row[j - chunk.first_block];
+  // The chunk starts at a block boundary: chunk_rows is a multiple of 64.
+  for (int64_t block = chunk.first_block; block * kNmsBlock < row_end; ++block) {
+    sync();
+    uint64_t cur = removed[block];
+    const int64_t block_end = row_end < (block + 1) * kNmsBlock ? row_end : (block + 1) * kNmsBlock;
+    for (int64_t i = block * kNmsBlock; i < block_end; ++i) {
+      if ((cur >> (i - block * kNmsBlock)) & 1) continue;
+      if (writer) keep[kept++] = order[i];
+      const uint64_t* row = mask + (i - chunk.row_begin) * chunk.width;  // word j at j - first_block
+      cur |= row[block - chunk.first_block];
+      for (int lane = lane_begin; lane < lane_end; ++lane) {
+        for (int64_t j = block + 1 + lane; j < col_blocks; j += kNmsLanes) {
+          removed[j] |= row[j - chunk.first_block];
+        }
       }
-    });
+    }
   }
   if (writer) *count = kept;
 }

@@ -41,9 +41,6 @@ void HostGridNms(const NmsParams& p, int64_t n, const T* boxes, const T* scores,
   const A threshold = ThresholdIn<A>(p.iou_threshold);
   const int64_t rows = chunk_rows > 0 ? chunk_rows : NmsChunkRows(n);
   std::vector<uint64_t> removed(NmsColBlocks(n), 0);
-  const auto each_lane = [](const auto& f) {
-    for (int lane = 0; lane < kNmsLanes; ++lane) f(lane);
-  };
   for (int64_t row = 0; row < n; row += rows) {
     const NmsChunk chunk = NmsChunkAt(n, rows, row);
     std::vector<uint64_t> mask(NmsMaskThreads(chunk));
@@ -51,7 +48,8 @@ void HostGridNms(const NmsParams& p, int64_t n, const T* boxes, const T* scores,
       NmsMaskThread(sorted.data(), classes != nullptr ? sorted_classes.data() : nullptr, n,
                     threshold, chunk, mask.data(), i);
     });
-    NmsReduceChunk(mask.data(), chunk, order.data(), removed.data(), keep, count, true, each_lane);
+    NmsReduceChunk(mask.data(), chunk, order.data(), removed.data(), keep, count, 0, kNmsLanes,
+                   [] {});
   }
 }
 
