@@ -59,7 +59,10 @@ ORT_ROI_HD int64_t NmsMaskThreads(const NmsChunk& c) { return c.rows * c.width; 
 // An unsigned key whose descending order is ScoreOrder's (nms.h): by value,
 // -0 equal to +0, every NaN above every number and equal to the others. A
 // stable radix sort of these keys (cub's on the device) then gives exactly
-// the CPU kernel's order, equal scores and NaNs in index order.
+// the CPU kernel's order, equal scores and NaNs in index order. (torch's
+// stable CUDA sort, which torchvision's CUDA nms uses, agrees up to 128
+// scores, where it merge-sorts with NaN above all; beyond, it radix-sorts
+// the floats' bits, which puts a NaN with its sign bit set last.)
 template <typename A>
 struct NmsKey;
 template <>
