@@ -85,8 +85,8 @@ def check(boxes, scores, idxs, threshold, strategy="torchvision",
     keep, count = host_grid.batched_nms_buffer(boxes, scores, idxs, threshold, strategy,
                                                 cuda_trick_max_numel, chunk_rows)
     assert (keep[count:] == -1).all() and ((keep[:count] >= 0) & (keep[:count] < len(boxes))).all()
-    np.testing.assert_array_equal(
-        keep[:count], theirs_on_cuda(boxes, scores, idxs, threshold, strategy, cuda_trick_max_numel))
+    expected = theirs_on_cuda(boxes, scores, idxs, threshold, strategy, cuda_trick_max_numel)
+    np.testing.assert_array_equal(keep[:count], expected)
     return keep[:count]
 
 
@@ -214,7 +214,8 @@ def test_batched_nan_box_makes_every_offset_nan():
 @given(n=st.integers(0, 80), classes=st.integers(1, 100), dtype=st.sampled_from(DTYPES),
        threshold=st.one_of(st.sampled_from([0.0, 0.3, 0.5, 0.7, 1.0]),
                            st.floats(0, 1).map(lambda t: float(str(np.float32(t))))),
-       integral=st.booleans(), tied_scores=st.booleans(), nan_share=st.sampled_from([0.0, 0.0, 0.2]),
+       integral=st.booleans(), tied_scores=st.booleans(),
+       nan_share=st.sampled_from([0.0, 0.0, 0.2]),
        strategy=st.sampled_from(STRATEGIES), bound=st.sampled_from([CUDA_BOUND, 0, 100, 4000]),
        chunk_rows=st.sampled_from([0, 64]), seed=st.integers(0, 2**31))
 def test_batched_random(n, classes, dtype, threshold, integral, tied_scores, nan_share, strategy,

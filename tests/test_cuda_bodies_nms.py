@@ -41,7 +41,8 @@ def test_nms_threshold_is_compared_as_torchvision_compares():
     # IoU 3/10 against the double 0.3: suppressed in float32, kept in float64.
     boxes, scores = arrays([[0, 0, 10, 1], [7, 0, 10, 1]], [1, 0.5], np.float32)
     assert host_grid.nms(boxes, scores, 0.3).tolist() == [0]
-    assert host_grid.nms(boxes.astype(np.float64), scores.astype(np.float64), 0.3).tolist() == [0, 1]
+    boxes, scores = boxes.astype(np.float64), scores.astype(np.float64)
+    assert host_grid.nms(boxes, scores, 0.3).tolist() == [0, 1]
 
 
 def test_nms_nan_scores_first_in_index_order():

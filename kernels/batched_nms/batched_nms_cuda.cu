@@ -79,7 +79,8 @@ Status BatchedNmsCuda(const BatchedNmsParams& p, int64_t num_boxes, const T* box
     ClassStepKernel<<<1, 1, 0, s>>>(b.partial, partials, b.step);
     OffsetBoxKernel<<<Blocks(n), kThreadsPerBlock, 0, s>>>(boxes, idxs, b.step, b.shifted, n);
     ORT_ROI_RETURN_IF_ERROR(CudaStatus(kOp, cudaGetLastError()));
-    ORT_ROI_RETURN_IF_ERROR(NmsCudaLaunch(p.nms, n, b.shifted, scores, nullptr, b.nms, stream, &keep));
+    ORT_ROI_RETURN_IF_ERROR(
+        NmsCudaLaunch(p.nms, n, b.shifted, scores, nullptr, b.nms, stream, &keep));
   } else {
     ORT_ROI_RETURN_IF_ERROR(NmsCudaLaunch(p.nms, n, boxes, scores, idxs, b.nms, stream, &keep));
     if (path == BatchedNmsPath::kPerClassTorchMerge) {

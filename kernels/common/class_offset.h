@@ -33,8 +33,12 @@ struct Rounded {
 template <>
 struct Rounded<Half> {
   static ORT_ROI_HD Half FromClass(int64_t c) { return FloatToHalf(static_cast<float>(c)); }
-  static ORT_ROI_HD Half Add(Half a, Half b) { return FloatToHalf(HalfToFloat(a) + HalfToFloat(b)); }
-  static ORT_ROI_HD Half Mul(Half a, Half b) { return FloatToHalf(HalfToFloat(a) * HalfToFloat(b)); }
+  static ORT_ROI_HD Half Add(Half a, Half b) {
+    return FloatToHalf(HalfToFloat(a) + HalfToFloat(b));
+  }
+  static ORT_ROI_HD Half Mul(Half a, Half b) {
+    return FloatToHalf(HalfToFloat(a) * HalfToFloat(b));
+  }
   static ORT_ROI_HD bool IsNan(Half v) { return Rounded<float>::IsNan(HalfToFloat(v)); }
   static ORT_ROI_HD bool Less(Half a, Half b) { return HalfToFloat(a) < HalfToFloat(b); }
 };

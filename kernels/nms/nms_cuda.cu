@@ -128,7 +128,9 @@ Status NmsCudaFinish(const char* op, const NmsDeviceKeep& keep, const KeepOutput
   // The copy reads scratch that the caller frees when Compute returns; the
   // allocator's next user is ordered after it on the same stream, as ORT's
   // own NonMaxSuppression relies on.
-  if (count > 0) cudaMemcpyAsync(y, keep.keep, count * sizeof(int64_t), cudaMemcpyDeviceToDevice, s);
+  if (count > 0) {
+    cudaMemcpyAsync(y, keep.keep, count * sizeof(int64_t), cudaMemcpyDeviceToDevice, s);
+  }
   return CudaStatus(op, cudaGetLastError());
 }
 

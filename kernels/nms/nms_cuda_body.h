@@ -176,7 +176,8 @@ ORT_ROI_HD void NmsReduceChunk(const uint64_t* mask, const NmsChunk& chunk, cons
     for (int64_t i = block * kNmsBlock; i < block_end; ++i) {
       if ((cur >> (i - block * kNmsBlock)) & 1) continue;
       if (writer) keep[kept++] = order[i];
-      const uint64_t* row = mask + (i - chunk.row_begin) * chunk.width;  // word j at j - first_block
+      // Row i's word j is at row[j - first_block].
+      const uint64_t* row = mask + (i - chunk.row_begin) * chunk.width;
       cur |= row[block - chunk.first_block];
       for (int lane = lane_begin; lane < lane_end; ++lane) {
         for (int64_t j = block + 1 + lane; j < col_blocks; j += kNmsLanes) {

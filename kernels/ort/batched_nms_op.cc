@@ -41,15 +41,13 @@ struct BatchedNmsKernel : NmsSignature {
     const Status st = CheckBatchedNms(params, boxes, in.descs[1], in.descs[2]);
     if (!st.ok()) return ToOrtStatus(st);
     if constexpr (kCuda) {
-      return WriteKeepCuda(ctx, in.values[0], boxes.dtype,
-                           [&](auto tag, const DeviceScratch& scratch, const KeepOutput& out,
-                               void* stream) {
-                             using T = decltype(tag);
-                             return BatchedNmsCuda(params, boxes.dim(0), InputData<T>(in.values[0]),
-                                                   InputData<T>(in.values[1]),
-                                                   InputData<int64_t>(in.values[2]), scratch, out,
-                                                   stream);
-                           });
+      // device: scratch, keep_output, stream (see WriteKeepCuda).
+      return WriteKeepCuda(ctx, in.values[0], boxes.dtype, [&](auto tag, const auto&... device) {
+        using T = decltype(tag);
+        return BatchedNmsCuda(params, boxes.dim(0), InputData<T>(in.values[0]),
+                              InputData<T>(in.values[1]), InputData<int64_t>(in.values[2]),
+                              device...);
+      });
     } else {
       return WriteKeep(ctx, boxes.dtype, [&](auto tag, std::vector<int64_t>* keep) {
         using T = decltype(tag);

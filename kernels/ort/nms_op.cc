@@ -31,13 +31,12 @@ struct NmsKernel : NmsSignature {
     const Status st = CheckNms(params, boxes, in.descs[1]);
     if (!st.ok()) return ToOrtStatus(st);
     if constexpr (kCuda) {
-      return WriteKeepCuda(ctx, in.values[0], boxes.dtype,
-                           [&](auto tag, const DeviceScratch& scratch, const KeepOutput& out,
-                               void* stream) {
-                             using T = decltype(tag);
-                             return NmsCuda(params, boxes.dim(0), InputData<T>(in.values[0]),
-                                            InputData<T>(in.values[1]), scratch, out, stream);
-                           });
+      // device: scratch, keep_output, stream (see WriteKeepCuda).
+      return WriteKeepCuda(ctx, in.values[0], boxes.dtype, [&](auto tag, const auto&... device) {
+        using T = decltype(tag);
+        return NmsCuda(params, boxes.dim(0), InputData<T>(in.values[0]),
+                       InputData<T>(in.values[1]), device...);
+      });
     } else {
       return WriteKeep(ctx, boxes.dtype, [&](auto tag, std::vector<int64_t>* keep) {
         using T = decltype(tag);
@@ -52,7 +51,9 @@ struct NmsKernel : NmsSignature {
 std::vector<const OrtCustomOp*> NmsCpuOps() { return FloatTypeOps<NmsKernel<false>>(kCpuProvider); }
 
 #if ORT_ROI_WITH_CUDA
-std::vector<const OrtCustomOp*> NmsCudaOps() { return FloatTypeOps<NmsKernel<true>>(kCudaProvider); }
+std::vector<const OrtCustomOp*> NmsCudaOps() {
+  return FloatTypeOps<NmsKernel<true>>(kCudaProvider);
+}
 #endif
 
 }  // namespace ort_roi

@@ -87,7 +87,8 @@ OrtStatusPtr WriteKeepCuda(Ort::KernelContext& ctx, const Ort::ConstValue& on_de
     return ctx.GetOutput(0, {count}).GetTensorMutableData<int64_t>();
   };
   Status st = Status::Ok();
-  DispatchFloat(dtype, [&](auto tag) { st = run(tag, scratch, keep_output, ctx.GetGPUComputeStream()); });
+  void* stream = ctx.GetGPUComputeStream();
+  DispatchFloat(dtype, [&](auto tag) { st = run(tag, scratch, keep_output, stream); });
   return ToOrtStatus(st);
 }
 

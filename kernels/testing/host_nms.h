@@ -30,7 +30,8 @@ void HostGridNms(const NmsParams& p, int64_t n, const T* boxes, const T* scores,
   std::vector<int64_t> index(n);
   RunGrid(n, [&](int64_t i) { NmsKeyThread(scores, keys.data(), index.data(), i); });
   std::vector<int64_t> order = index;
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return keys[a] > keys[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return keys[a] > keys[b]; });
 
   std::vector<A> sorted(4 * n);
   std::vector<int64_t> sorted_classes(classes != nullptr ? n : 0);
