@@ -105,3 +105,44 @@ def deform_conv(x, w, offset, bias, mask, strides, pads, dilations, group, offse
           _ptr(x), _ptr(w), _ptr(offset), None if bias is None else _ptr(bias),
           None if mask is None else _ptr(mask), _ptr(y))
     return y
+
+
+def _keep(name: str, n: int, *args) -> tuple[np.ndarray, int]:
+    """Runs an NMS-family entry point; returns its whole keep buffer (n slots,
+    -1 where nothing was written) and the count it reported."""
+    keep, count = np.full(n, -1, np.int64), np.full(1, -1, np.int64)
+    _call(name, *args, _ptr(keep), _ptr(count))
+    return keep, int(count[0])
+
+
+def nms_buffer(boxes, scores, threshold, chunk_rows=0):
+    boxes, scores = np.ascontiguousarray(boxes), np.ascontiguousarray(scores)
+    return _keep("ort_roi_host_nms", boxes.shape[0], ctypes.c_int(_ONNX_TYPE[boxes.dtype]),
+                 _I64(boxes.shape[0]), ctypes.c_double(threshold), _I64(chunk_rows), _ptr(boxes),
+                 _ptr(scores))
+
+
+def nms(boxes, scores, threshold, chunk_rows=0):
+    keep, count = nms_buffer(boxes, scores, threshold, chunk_rows)
+    return keep[:count]
+
+
+BATCHED_NMS_STRATEGIES = {"torchvision": 0, "coordinate_trick": 1, "per_class": 2}
+
+
+def batched_nms_buffer(boxes, scores, idxs, threshold, strategy="torchvision",
+                       cuda_trick_max_numel=100_000, chunk_rows=0):
+    boxes, scores = np.ascontiguousarray(boxes), np.ascontiguousarray(scores)
+    idxs = np.ascontiguousarray(idxs, np.int64)
+    return _keep("ort_roi_host_batched_nms", boxes.shape[0],
+                 ctypes.c_int(_ONNX_TYPE[boxes.dtype]), _I64(boxes.shape[0]),
+                 ctypes.c_double(threshold), ctypes.c_int(BATCHED_NMS_STRATEGIES[strategy]),
+                 _I64(cuda_trick_max_numel), _I64(chunk_rows), _ptr(boxes), _ptr(scores),
+                 _ptr(idxs))
+
+
+def batched_nms(boxes, scores, idxs, threshold, strategy="torchvision",
+                cuda_trick_max_numel=100_000, chunk_rows=0):
+    keep, count = batched_nms_buffer(boxes, scores, idxs, threshold, strategy,
+                                      cuda_trick_max_numel, chunk_rows)
+    return keep[:count]

@@ -46,7 +46,19 @@ enum class BatchedNmsPath {
 // The strategy attribute's value: "torchvision", "coordinate_trick" or "per_class".
 Status ParseBatchedNmsStrategy(const std::string& name, BatchedNmsStrategy* out);
 
-BatchedNmsPath ChooseBatchedNmsPath(const BatchedNmsParams& p, int64_t num_boxes, bool on_cuda);
+// Inline: the CUDA kernel's host-grid tests choose with it too.
+inline BatchedNmsPath ChooseBatchedNmsPath(const BatchedNmsParams& p, int64_t num_boxes,
+                                           bool on_cuda) {
+  switch (p.strategy) {
+    case BatchedNmsStrategy::kCoordinateTrick: return BatchedNmsPath::kCoordinateTrick;
+    case BatchedNmsStrategy::kPerClass: return BatchedNmsPath::kPerClassStableMerge;
+    case BatchedNmsStrategy::kTorchvision: break;
+  }
+  // boxes.numel() = 4 * num_boxes <= bound, without overflowing.
+  const int64_t bound = on_cuda ? p.cuda_trick_max_numel : p.cpu_trick_max_numel;
+  return num_boxes <= bound / 4 ? BatchedNmsPath::kCoordinateTrick
+                                : BatchedNmsPath::kPerClassTorchMerge;
+}
 
 // NMS's rules, the bounds, and idxs [N] of int64 (any value: labels, negatives too).
 Status CheckBatchedNms(const BatchedNmsParams& p, const TensorDesc& boxes,
@@ -59,5 +71,14 @@ template <typename T>
 void BatchedNmsCpu(const BatchedNmsParams& p, int64_t num_boxes, const T* boxes,
                    const T* scores, const int64_t* idxs, std::vector<int64_t>* keep,
                    const ParallelFor& parallel_for);
+
+// BatchedNmsCpu on device pointers, launched on `stream` (a cudaStream_t);
+// only in a build with CUDA (see batched_nms_cuda.cu). The path is chosen
+// with CUDA's bound, and the per-class paths merge as torch's CUDA sort
+// does. Like NmsCuda: one count copy, one wait.
+template <typename T>
+Status BatchedNmsCuda(const BatchedNmsParams& p, int64_t num_boxes, const T* boxes,
+                      const T* scores, const int64_t* idxs, const DeviceScratch& scratch,
+                      const KeepOutput& keep_output, void* stream);
 
 }  // namespace ort_roi

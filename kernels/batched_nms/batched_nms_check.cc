@@ -20,18 +20,6 @@ Status ParseBatchedNmsStrategy(const std::string& name, BatchedNmsStrategy* out)
   return Status::Ok();
 }
 
-BatchedNmsPath ChooseBatchedNmsPath(const BatchedNmsParams& p, int64_t num_boxes, bool on_cuda) {
-  switch (p.strategy) {
-    case BatchedNmsStrategy::kCoordinateTrick: return BatchedNmsPath::kCoordinateTrick;
-    case BatchedNmsStrategy::kPerClass: return BatchedNmsPath::kPerClassStableMerge;
-    case BatchedNmsStrategy::kTorchvision: break;
-  }
-  // boxes.numel() = 4 * num_boxes <= bound, without overflowing.
-  const int64_t bound = on_cuda ? p.cuda_trick_max_numel : p.cpu_trick_max_numel;
-  return num_boxes <= bound / 4 ? BatchedNmsPath::kCoordinateTrick
-                                : BatchedNmsPath::kPerClassTorchMerge;
-}
-
 Status CheckBatchedNms(const BatchedNmsParams& p, const TensorDesc& boxes,
                        const TensorDesc& scores, const TensorDesc& idxs) {
   ORT_ROI_RETURN_IF_ERROR(CheckIouThreshold(kOp, p.nms.iou_threshold));

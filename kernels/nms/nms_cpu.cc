@@ -2,7 +2,6 @@
 // order, so the inner loop streams through contiguous arrays.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <type_traits>
 
 #include "common/box_iou.h"
@@ -12,20 +11,6 @@
 namespace ort_roi {
 
 namespace {
-
-// torchvision compares a float IoU with a double threshold. For float x,
-// x > t holds exactly when x > (the largest float <= t), so the loop can
-// compare in float.
-template <typename A>
-A ThresholdIn(double t) {
-  return static_cast<A>(t);
-}
-template <>
-float ThresholdIn<float>(double t) {
-  float f = static_cast<float>(t);
-  if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
-}
 
 // Boxes `box(k)`, k in [0, count), with their areas, in score order.
 template <typename A>

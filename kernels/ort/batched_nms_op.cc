@@ -1,5 +1,6 @@
-// ORT binding of BatchedNMS: read the threshold, strategy and bounds once,
-// check, run the kernel into a vector and copy it out (nms_op.h).
+// ORT binding of BatchedNMS, on the CPU and on CUDA: read the threshold,
+// strategy and bounds once, check, run the kernel and write its keep list
+// out (nms_op.h).
 #include "batched_nms/batched_nms.h"
 #include "ort/custom_op.h"
 #include "ort/nms_op.h"
@@ -9,6 +10,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct BatchedNmsKernel : NmsSignature {
   static constexpr const char* kName = "BatchedNMS";
   static constexpr size_t kInputs = 3;
@@ -38,18 +40,35 @@ struct BatchedNmsKernel : NmsSignature {
     const TensorDesc& boxes = in.descs[0];
     const Status st = CheckBatchedNms(params, boxes, in.descs[1], in.descs[2]);
     if (!st.ok()) return ToOrtStatus(st);
-    return WriteKeep(ctx, boxes.dtype, [&](auto tag, std::vector<int64_t>* keep) {
-      using T = decltype(tag);
-      BatchedNmsCpu(params, boxes.dim(0), InputData<T>(in.values[0]), InputData<T>(in.values[1]),
-                    InputData<int64_t>(in.values[2]), keep, OrtParallelFor(ctx));
-    });
+    if constexpr (kCuda) {
+      // device: scratch, keep_output, stream (see WriteKeepCuda).
+      return WriteKeepCuda(ctx, in.values[0], boxes.dtype, [&](auto tag, const auto&... device) {
+        using T = decltype(tag);
+        return BatchedNmsCuda(params, boxes.dim(0), InputData<T>(in.values[0]),
+                              InputData<T>(in.values[1]), InputData<int64_t>(in.values[2]),
+                              device...);
+      });
+    } else {
+      return WriteKeep(ctx, boxes.dtype, [&](auto tag, std::vector<int64_t>* keep) {
+        using T = decltype(tag);
+        BatchedNmsCpu(params, boxes.dim(0), InputData<T>(in.values[0]),
+                      InputData<T>(in.values[1]), InputData<int64_t>(in.values[2]), keep,
+                      OrtParallelFor(ctx));
+      });
+    }
   }
 };
 
 }  // namespace
 
 std::vector<const OrtCustomOp*> BatchedNmsCpuOps() {
-  return FloatTypeOps<BatchedNmsKernel>(kCpuProvider);
+  return FloatTypeOps<BatchedNmsKernel<false>>(kCpuProvider);
 }
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> BatchedNmsCudaOps() {
+  return FloatTypeOps<BatchedNmsKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

@@ -14,6 +14,8 @@ std::vector<const OrtCustomOp*> CudaOps() {
            PSRoIPoolCudaOps(),
            MultiScaleRoIAlignCudaOps(),
            DeformConvCudaOps(),
+           NmsCudaOps(),
+           BatchedNmsCudaOps(),
        }) {
     all.insert(all.end(), ops.begin(), ops.end());
   }

@@ -1,5 +1,5 @@
-// ORT binding of NMS: read the threshold once, check, run the kernel into a
-// vector and copy it out (nms_op.h).
+// ORT binding of NMS, on the CPU and on CUDA: read the threshold once,
+// check, run the kernel and write its keep list out (nms_op.h).
 #include "nms/nms.h"
 #include "ort/custom_op.h"
 #include "ort/nms_op.h"
@@ -9,6 +9,7 @@ namespace ort_roi {
 
 namespace {
 
+template <bool kCuda>
 struct NmsKernel : NmsSignature {
   static constexpr const char* kName = "NMS";
   static constexpr size_t kInputs = 2;
@@ -29,15 +30,30 @@ struct NmsKernel : NmsSignature {
     const TensorDesc& boxes = in.descs[0];
     const Status st = CheckNms(params, boxes, in.descs[1]);
     if (!st.ok()) return ToOrtStatus(st);
-    return WriteKeep(ctx, boxes.dtype, [&](auto tag, std::vector<int64_t>* keep) {
-      using T = decltype(tag);
-      NmsCpu(params, boxes.dim(0), InputData<T>(in.values[0]), InputData<T>(in.values[1]), keep);
-    });
+    if constexpr (kCuda) {
+      // device: scratch, keep_output, stream (see WriteKeepCuda).
+      return WriteKeepCuda(ctx, in.values[0], boxes.dtype, [&](auto tag, const auto&... device) {
+        using T = decltype(tag);
+        return NmsCuda(params, boxes.dim(0), InputData<T>(in.values[0]),
+                       InputData<T>(in.values[1]), device...);
+      });
+    } else {
+      return WriteKeep(ctx, boxes.dtype, [&](auto tag, std::vector<int64_t>* keep) {
+        using T = decltype(tag);
+        NmsCpu(params, boxes.dim(0), InputData<T>(in.values[0]), InputData<T>(in.values[1]), keep);
+      });
+    }
   }
 };
 
 }  // namespace
 
-std::vector<const OrtCustomOp*> NmsCpuOps() { return FloatTypeOps<NmsKernel>(kCpuProvider); }
+std::vector<const OrtCustomOp*> NmsCpuOps() { return FloatTypeOps<NmsKernel<false>>(kCpuProvider); }
+
+#if ORT_ROI_WITH_CUDA
+std::vector<const OrtCustomOp*> NmsCudaOps() {
+  return FloatTypeOps<NmsKernel<true>>(kCudaProvider);
+}
+#endif
 
 }  // namespace ort_roi

@@ -1,10 +1,11 @@
 // What the NMS and BatchedNMS bindings share: the iou_threshold attribute,
-// and an int64 output [M] whose length is known only once the kernel has run
-// into a vector.
+// and an int64 output [M] whose length is known only once the kernel has
+// run: into a vector on the CPU, into device scratch on CUDA.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "common/float_attribute.h"
@@ -43,6 +44,52 @@ OrtStatusPtr WriteKeep(Ort::KernelContext& ctx, DType dtype, const Run& run) {
   Ort::UnownedValue y = ctx.GetOutput(0, {static_cast<int64_t>(keep.size())});
   std::copy(keep.begin(), keep.end(), y.GetTensorMutableData<int64_t>());
   return nullptr;
+}
+
+// Device memory from ORT's allocator for one Compute call: whatever it hands
+// out is freed when it goes out of scope, the allocator released.
+class ComputeScratch {
+ public:
+  ComputeScratch(const Ort::KernelContext& ctx, const Ort::ConstValue& on_device_of) {
+    const Ort::MemoryInfo info("Cuda", OrtDeviceAllocator,
+                               on_device_of.GetTensorMemoryInfo().GetDeviceId(), OrtMemTypeDefault);
+    allocator_ = ctx.GetAllocator(*info);
+  }
+  ComputeScratch(const ComputeScratch&) = delete;
+  ComputeScratch& operator=(const ComputeScratch&) = delete;
+  ~ComputeScratch() {
+    for (void* p : blocks_) allocator_->Free(allocator_, p);
+    Ort::GetApi().ReleaseAllocator(allocator_);
+  }
+
+  void* Allocate(size_t bytes) {
+    void* p = allocator_->Alloc(allocator_, bytes);
+    if (p == nullptr && bytes > 0) throw std::bad_alloc();
+    blocks_.push_back(p);
+    return p;
+  }
+
+ private:
+  OrtAllocator* allocator_ = nullptr;
+  std::vector<void*> blocks_;
+};
+
+// The CUDA form of WriteKeep: calls run(T{}, scratch, keep_output, stream)
+// -> Status with T the storage type of `dtype`, scratch from ORT's allocator
+// on the device of `on_device_of` and ORT's compute stream; keep_output
+// allocates output 0 once the kernel knows its length.
+template <typename Run>
+OrtStatusPtr WriteKeepCuda(Ort::KernelContext& ctx, const Ort::ConstValue& on_device_of,
+                           DType dtype, const Run& run) {
+  ComputeScratch memory(ctx, on_device_of);
+  const DeviceScratch scratch = [&](size_t bytes) { return memory.Allocate(bytes); };
+  const KeepOutput keep_output = [&](int64_t count) {
+    return ctx.GetOutput(0, {count}).GetTensorMutableData<int64_t>();
+  };
+  Status st = Status::Ok();
+  void* stream = ctx.GetGPUComputeStream();
+  DispatchFloat(dtype, [&](auto tag) { st = run(tag, scratch, keep_output, stream); });
+  return ToOrtStatus(st);
 }
 
 }  // namespace ort_roi

@@ -28,6 +28,8 @@ std::vector<const OrtCustomOp*> PSRoIAlignCudaOps();
 std::vector<const OrtCustomOp*> PSRoIPoolCudaOps();
 std::vector<const OrtCustomOp*> MultiScaleRoIAlignCudaOps();
 std::vector<const OrtCustomOp*> DeformConvCudaOps();
+std::vector<const OrtCustomOp*> NmsCudaOps();
+std::vector<const OrtCustomOp*> BatchedNmsCudaOps();
 
 std::vector<const OrtCustomOp*> CpuOps();
 std::vector<const OrtCustomOp*> CudaOps();  // empty when built without CUDA

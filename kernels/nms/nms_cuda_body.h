@@ -1,0 +1,192 @@
+// The per-thread bodies of NMS's CUDA kernels, compiled for the device by
+// nvcc and for the host by the CPU build, whose tests run them over their
+// whole launch grids (kernels/testing/host_grid_nms.cc) against torchvision.
+//
+// torchvision's CUDA scheme: the boxes in descending score order (a stable
+// sort), a mask whose word (i, j) has bit t set when sorted box i suppresses
+// sorted box 64 j + t, then the greedy pass over the words. Unlike
+// torchvision's CUDA kernel, whose IoU is its own (fmaxf, fused multiply-
+// adds, a float threshold), the IoU and the comparison here are
+// torchvision's CPU kernel's (box_iou.h, ThresholdIn), so CUDA and CPU keep
+// the same boxes, NaN boxes included.
+//
+// The mask is built and reduced in chunks of rows so that its memory stays
+// bounded (kNmsMaskChunkBytes) whatever the number of boxes; a row only
+// needs the words of its own column block and the blocks after it.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "common/box_iou.h"
+#include "common/half.h"
+#include "common/host_device.h"
+
+namespace ort_roi {
+
+constexpr int64_t kNmsBlock = 64;  // boxes per mask word
+constexpr int kNmsLanes = 32;      // threads of the warp that runs the greedy pass
+constexpr int64_t kNmsMaskChunkBytes = int64_t{64} << 20;
+
+ORT_ROI_HD int64_t NmsColBlocks(int64_t n) { return (n + kNmsBlock - 1) / kNmsBlock; }
+
+// Rows of one mask chunk: a multiple of 64 whose words fit the budget (at
+// least 64 rows, 8 * n bytes).
+inline int64_t NmsChunkRows(int64_t n) {
+  const int64_t words = NmsColBlocks(n) > 0 ? NmsColBlocks(n) : 1;
+  const int64_t rows = kNmsMaskChunkBytes / 8 / words / kNmsBlock * kNmsBlock;
+  return rows > kNmsBlock ? rows : kNmsBlock;
+}
+
+// Rows [row_begin, row_begin + rows) of the mask, words of the column
+// blocks [first_block, first_block + width): the chunk's first row is in
+// first_block, and no row needs a block before its own.
+struct NmsChunk {
+  int64_t row_begin, rows, first_block, width;
+};
+
+// The chunk of `chunk_rows` (a multiple of 64) rows that starts at row_begin.
+ORT_ROI_HD NmsChunk NmsChunkAt(int64_t n, int64_t chunk_rows, int64_t row_begin) {
+  const int64_t rows = n - row_begin < chunk_rows ? n - row_begin : chunk_rows;
+  const int64_t first_block = row_begin / kNmsBlock;
+  return NmsChunk{row_begin, rows, first_block, NmsColBlocks(n) - first_block};
+}
+
+ORT_ROI_HD int64_t NmsMaskThreads(const NmsChunk& c) { return c.rows * c.width; }
+
+// ---- sort ----------------------------------------------------------------
+
+// An unsigned key whose descending order is ScoreOrder's (nms.h): by value,
+// -0 equal to +0, every NaN above every number and equal to the others. A
+// stable radix sort of these keys (cub's on the device) then gives exactly
+// the CPU kernel's order, equal scores and NaNs in index order. (torch's
+// stable CUDA sort, which torchvision's CUDA nms uses, agrees up to 128
+// scores, where it merge-sorts with NaN above all; beyond, it radix-sorts
+// the floats' bits, which puts a NaN with its sign bit set last.)
+template <typename A>
+struct NmsKey;
+template <>
+struct NmsKey<float> {
+  using type = uint32_t;
+};
+template <>
+struct NmsKey<double> {
+  using type = uint64_t;
+};
+
+template <typename A>
+ORT_ROI_HD typename NmsKey<A>::type NmsScoreKey(A score) {
+  using K = typename NmsKey<A>::type;
+  constexpr K kSign = K{1} << (8 * sizeof(K) - 1);
+  if (score != score) return ~K{0};
+  if (score == A(0)) return kSign;
+  K bits;
+  std::memcpy(&bits, &score, sizeof bits);
+  // Negative numbers: every bit flipped, so larger magnitudes come lower;
+  // positive ones: above all negative ones.
+  return (bits & kSign) ? ~bits : (bits | kSign);
+}
+
+// Thread i of n: the sort's input, (key of score i, i).
+template <typename T>
+ORT_ROI_HD void NmsKeyThread(const T* scores, typename NmsKey<typename Acc<T>::type>::type* keys,
+                             int64_t* index, int64_t i) {
+  keys[i] = NmsScoreKey(Load<typename Acc<T>::type>(scores[i]));
+  index[i] = i;
+}
+
+// Thread r of n: box order[r] (and its class, when there are classes) at
+// sorted position r, in the IoU's type.
+template <typename T>
+ORT_ROI_HD void NmsGatherThread(const int64_t* order, const T* boxes, const int64_t* classes,
+                                typename Acc<T>::type* sorted, int64_t* sorted_classes,
+                                int64_t r) {
+  const int64_t n = order[r];
+  for (int64_t c = 0; c < 4; ++c) sorted[4 * r + c] = Load<typename Acc<T>::type>(boxes[4 * n + c]);
+  if (classes != nullptr) sorted_classes[r] = classes[n];
+}
+
+// ---- mask ----------------------------------------------------------------
+
+// Word (row, block): bit t when sorted box c = 64 block + t comes after
+// `row` (c > row), shares its class (when there are classes: BatchedNMS per
+// class, where boxes of other classes never suppress each other), and
+// IoU(row, c) > threshold, the IoU computed as NmsCpu computes it.
+template <typename A>
+ORT_ROI_HD uint64_t NmsMaskWord(const A* sorted, const int64_t* classes, int64_t n, A threshold,
+                                int64_t row, int64_t block) {
+  const int64_t block_begin = block * kNmsBlock;
+  const int64_t begin = row + 1 > block_begin ? row + 1 : block_begin;
+  const int64_t end = n < block_begin + kNmsBlock ? n : block_begin + kNmsBlock;
+  uint64_t word = 0;
+  if (begin >= end) return word;
+  const A* a = sorted + 4 * row;
+  const A area_a = BoxArea(a[0], a[1], a[2], a[3]);
+  for (int64_t c = begin; c < end; ++c) {
+    if (classes != nullptr && classes[c] != classes[row]) continue;
+    const A* b = sorted + 4 * c;
+    const A iou = BoxIoU(a[0], a[1], a[2], a[3], area_a, b[0], b[1], b[2], b[3],
+                         BoxArea(b[0], b[1], b[2], b[3]));
+    if (iou > threshold) word |= uint64_t{1} << (c - block_begin);
+  }
+  return word;
+}
+
+// Thread `index` of NmsMaskThreads(chunk). Consecutive threads take
+// consecutive rows of one column block, so a warp reads the same column
+// boxes at once.
+template <typename A>
+ORT_ROI_HD void NmsMaskThread(const A* sorted, const int64_t* classes, int64_t n, A threshold,
+                              const NmsChunk& chunk, uint64_t* mask, int64_t index) {
+  const int64_t r = index % chunk.rows;
+  const int64_t b = index / chunk.rows;
+  mask[r * chunk.width + b] =
+      NmsMaskWord(sorted, classes, n, threshold, chunk.row_begin + r, chunk.first_block + b);
+}
+
+// ---- greedy pass ---------------------------------------------------------
+
+// The greedy pass over the chunk's rows, in order: a row not yet removed is
+// kept (its box index order[row] appended to keep at *count) and removes
+// every box its mask row marks. `removed` (NmsColBlocks(n) words) and
+// *count carry over from chunk to chunk.
+//
+// Run by the kNmsLanes threads of one warp. Rows go by blocks of 64: every
+// lane holds the removed word of the current block in a register (`cur`),
+// so a removed row costs no memory access and a kept row adds its own
+// block's word to `cur`; the words of later blocks are shared out among the
+// lanes, lane l owning j = block + 1 + l (mod kNmsLanes) for the whole
+// block, so no two lanes write one word. sync() (the warp's __syncwarp on
+// the device, nothing on the host) comes before each block reads its word.
+// A thread runs lanes [lane_begin, lane_end): its own lane on the device,
+// all of them in turn on the host. Lane 0 appends to keep and owns *count.
+template <typename Sync>
+ORT_ROI_HD void NmsReduceChunk(const uint64_t* mask, const NmsChunk& chunk, const int64_t* order,
+                               uint64_t* removed, int64_t* keep, int64_t* count, int lane_begin,
+                               int lane_end, const Sync& sync) {
+  const bool writer = lane_begin == 0;
+  const int64_t col_blocks = chunk.first_block + chunk.width;
+  const int64_t row_end = chunk.row_begin + chunk.rows;
+  int64_t kept = writer ? *count : 0;
+  // The chunk starts at a block boundary: chunk_rows is a multiple of 64.
+  for (int64_t block = chunk.first_block; block * kNmsBlock < row_end; ++block) {
+    sync();
+    uint64_t cur = removed[block];
+    const int64_t block_end = row_end < (block + 1) * kNmsBlock ? row_end : (block + 1) * kNmsBlock;
+    for (int64_t i = block * kNmsBlock; i < block_end; ++i) {
+      if ((cur >> (i - block * kNmsBlock)) & 1) continue;
+      if (writer) keep[kept++] = order[i];
+      // Row i's word j is at row[j - first_block].
+      const uint64_t* row = mask + (i - chunk.row_begin) * chunk.width;
+      cur |= row[block - chunk.first_block];
+      for (int lane = lane_begin; lane < lane_end; ++lane) {
+        for (int64_t j = block + 1 + lane; j < col_blocks; j += kNmsLanes) {
+          removed[j] |= row[j - chunk.first_block];
+        }
+      }
+    }
+  }
+  if (writer) *count = kept;
+}
+
+}  // namespace ort_roi
