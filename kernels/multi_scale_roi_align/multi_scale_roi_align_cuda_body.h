@@ -68,9 +68,13 @@ MultiScaleRoIAlignCudaArgs<T> MakeMultiScaleRoIAlignCudaArgs(const MultiScaleRoI
 }
 
 template <typename T>
+ORT_ROI_HD BinGrid MultiScaleRoIAlignCudaGrid(const MultiScaleRoIAlignCudaArgs<T>& a) {
+  return BinGrid{a.num_rois, a.channels, kRoIAlignCudaChannels, a.output_height, a.output_width};
+}
+
+template <typename T>
 ORT_ROI_HD int64_t MultiScaleRoIAlignCudaThreads(const MultiScaleRoIAlignCudaArgs<T>& a) {
-  const int64_t blocks = (a.channels + kRoIAlignCudaChannels - 1) / kRoIAlignCudaChannels;
-  return a.num_rois * blocks * a.output_height * a.output_width;
+  return MultiScaleRoIAlignCudaGrid(a).threads();
 }
 
 // Thread `index` of MultiScaleRoIAlignCudaThreads(a). A roi that maps to no
@@ -81,21 +85,17 @@ ORT_ROI_HD void MultiScaleRoIAlignCudaThread(const MultiScaleRoIAlignCudaArgs<T>
                                              T* y, int64_t index) {
   using A = typename Acc<T>::type;
   const int64_t ow = a.output_width, oh = a.output_height;
-  const int64_t pw = index % ow;
-  const int64_t ph = index / ow % oh;
-  const int64_t blocks = (a.channels + kRoIAlignCudaChannels - 1) / kRoIAlignCudaChannels;
-  const int64_t cb = index / (ow * oh) % blocks;
-  const int64_t k = index / (ow * oh * blocks);
-  const T* r = rois + 5 * k;
+  const BinThread t = ThreadAt(MultiScaleRoIAlignCudaGrid(a), index);
+  const T* r = rois + 5 * t.k;
   const A roi[4] = {Load<A>(r[1]), Load<A>(r[2]), Load<A>(r[3]), Load<A>(r[4])};
   // One level: torchvision pools every roi from it, whatever its area.
   const int64_t l = a.num_levels == 1 ? 0 : ThresholdLevel(roi, a.levels);
   const int64_t n = l < 0 ? -1 : ValidBatchIndex(Load<A>(r[0]), a.batch);
   const int64_t m = l < 0 ? 0 : l;  // n < 0 reads no map: any level's shape will do
-  const int64_t c0 = cb * kRoIAlignCudaChannels;
   const int64_t bins = oh * ow;
-  RoIAlignBin(roi, n, a.scale[m], a.aligned, a.sampling_ratio, oh, ow, ph, pw, a.x[m], a.channels,
-              a.height[m], a.width[m], c0, y + (k * a.channels + c0) * bins + ph * ow + pw, bins);
+  RoIAlignBin(roi, n, a.scale[m], a.aligned, a.sampling_ratio, oh, ow, t.ph, t.pw, a.x[m],
+              a.channels, a.height[m], a.width[m], t.c0,
+              y + (t.k * a.channels + t.c0) * bins + t.ph * ow + t.pw, bins);
 }
 
 }  // namespace ort_roi

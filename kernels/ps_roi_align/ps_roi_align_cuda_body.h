@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "common/bin_threads.h"
 #include "common/half.h"
 #include "common/host_device.h"
 #include "common/ps_roi_geometry.h"
@@ -24,10 +25,14 @@ namespace ort_roi {
 
 constexpr int64_t kPSRoIAlignCudaChannels = 4;  // output channels per thread
 
+// Blocks of output channels.
+ORT_ROI_HD BinGrid PSRoIAlignCudaGrid(const PSRoIAlignParams& p, const RoIPoolingShape& s) {
+  return BinGrid{s.num_rois, PSOutputChannels(s.channels, p.output_height, p.output_width),
+                 kPSRoIAlignCudaChannels, p.output_height, p.output_width};
+}
+
 ORT_ROI_HD int64_t PSRoIAlignCudaThreads(const PSRoIAlignParams& p, const RoIPoolingShape& s) {
-  const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
-  const int64_t blocks = (out_channels + kPSRoIAlignCudaChannels - 1) / kPSRoIAlignCudaChannels;
-  return s.num_rois * blocks * p.output_height * p.output_width;
+  return PSRoIAlignCudaGrid(p, s).threads();
 }
 
 // Thread `index` of PSRoIAlignCudaThreads(p, s). As on the CPU, a bin's sum
@@ -41,14 +46,8 @@ ORT_ROI_HD void PSRoIAlignCudaThread(const PSRoIAlignParams& p, const RoIPooling
   using A = typename Acc<T>::type;
   const int64_t oh = p.output_height, ow = p.output_width, bins = oh * ow;
   const int64_t out_channels = PSOutputChannels(s.channels, oh, ow);
-  const int64_t pw = index % ow;
-  const int64_t ph = index / ow % oh;
-  const int64_t blocks = (out_channels + kPSRoIAlignCudaChannels - 1) / kPSRoIAlignCudaChannels;
-  const int64_t cb = index / bins % blocks;
-  const int64_t k = index / (bins * blocks);
-  const int64_t c0 = cb * kPSRoIAlignCudaChannels;
-  const int64_t count_c = out_channels - c0 < kPSRoIAlignCudaChannels ? out_channels - c0
-                                                                      : kPSRoIAlignCudaChannels;
+  const BinThread t = ThreadAt(PSRoIAlignCudaGrid(p, s), index);
+  const int64_t k = t.k, ph = t.ph, pw = t.pw, c0 = t.c0, count_c = t.count_c;
 
   const T* r = rois + 5 * k;
   const A roi[4] = {Load<A>(r[1]), Load<A>(r[2]), Load<A>(r[3]), Load<A>(r[4])};

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "common/bin_threads.h"
 #include "common/half.h"
 #include "common/host_device.h"
 #include "common/ps_roi_geometry.h"
@@ -24,10 +25,14 @@ namespace ort_roi {
 
 constexpr int64_t kPSRoIPoolCudaChannels = 4;  // output channels per thread
 
+// Blocks of output channels.
+ORT_ROI_HD BinGrid PSRoIPoolCudaGrid(const PSRoIPoolParams& p, const RoIPoolingShape& s) {
+  return BinGrid{s.num_rois, PSOutputChannels(s.channels, p.output_height, p.output_width),
+                 kPSRoIPoolCudaChannels, p.output_height, p.output_width};
+}
+
 ORT_ROI_HD int64_t PSRoIPoolCudaThreads(const PSRoIPoolParams& p, const RoIPoolingShape& s) {
-  const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
-  const int64_t blocks = (out_channels + kPSRoIPoolCudaChannels - 1) / kPSRoIPoolCudaChannels;
-  return s.num_rois * blocks * p.output_height * p.output_width;
+  return PSRoIPoolCudaGrid(p, s).threads();
 }
 
 // Thread `index` of PSRoIPoolCudaThreads(p, s). An empty bin, a roi with a
@@ -39,14 +44,8 @@ ORT_ROI_HD void PSRoIPoolCudaThread(const PSRoIPoolParams& p, const RoIPoolingSh
   using A = typename Acc<T>::type;
   const int64_t oh = p.output_height, ow = p.output_width, bins = oh * ow;
   const int64_t out_channels = PSOutputChannels(s.channels, oh, ow);
-  const int64_t pw = index % ow;
-  const int64_t ph = index / ow % oh;
-  const int64_t blocks = (out_channels + kPSRoIPoolCudaChannels - 1) / kPSRoIPoolCudaChannels;
-  const int64_t cb = index / bins % blocks;
-  const int64_t k = index / (bins * blocks);
-  const int64_t c0 = cb * kPSRoIPoolCudaChannels;
-  const int64_t count_c = out_channels - c0 < kPSRoIPoolCudaChannels ? out_channels - c0
-                                                                     : kPSRoIPoolCudaChannels;
+  const BinThread t = ThreadAt(PSRoIPoolCudaGrid(p, s), index);
+  const int64_t k = t.k, ph = t.ph, pw = t.pw, c0 = t.c0, count_c = t.count_c;
 
   const T* r = rois + 5 * k;
   const A roi[4] = {Load<A>(r[1]), Load<A>(r[2]), Load<A>(r[3]), Load<A>(r[4])};

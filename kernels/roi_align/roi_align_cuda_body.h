@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "common/bilinear.h"
+#include "common/bin_threads.h"
 #include "common/half.h"
 #include "common/host_device.h"
 #include "common/roi_align_geometry.h"
@@ -23,9 +24,12 @@ namespace ort_roi {
 
 constexpr int64_t kRoIAlignCudaChannels = 8;  // channels per thread
 
+ORT_ROI_HD BinGrid RoIAlignCudaGrid(const RoIAlignParams& p, const RoIPoolingShape& s) {
+  return BinGrid{s.num_rois, s.channels, kRoIAlignCudaChannels, p.output_height, p.output_width};
+}
+
 ORT_ROI_HD int64_t RoIAlignCudaThreads(const RoIAlignParams& p, const RoIPoolingShape& s) {
-  const int64_t blocks = (s.channels + kRoIAlignCudaChannels - 1) / kRoIAlignCudaChannels;
-  return s.num_rois * blocks * p.output_height * p.output_width;
+  return RoIAlignCudaGrid(p, s).threads();
 }
 
 // The roi's batch index when it is a whole number in [0, batch), else -1.
@@ -97,19 +101,14 @@ template <typename T>
 ORT_ROI_HD void RoIAlignCudaThread(const RoIAlignParams& p, const RoIPoolingShape& s, const T* x,
                                    const T* rois, T* y, int64_t index) {
   using A = typename Acc<T>::type;
-  const int64_t pw = index % p.output_width;
-  const int64_t ph = index / p.output_width % p.output_height;
-  const int64_t blocks = (s.channels + kRoIAlignCudaChannels - 1) / kRoIAlignCudaChannels;
-  const int64_t cb = index / (p.output_width * p.output_height) % blocks;
-  const int64_t k = index / (p.output_width * p.output_height * blocks);
-  const T* r = rois + 5 * k;
+  const BinThread t = ThreadAt(RoIAlignCudaGrid(p, s), index);
+  const T* r = rois + 5 * t.k;
   const A roi[4] = {Load<A>(r[1]), Load<A>(r[2]), Load<A>(r[3]), Load<A>(r[4])};
-  const int64_t c0 = cb * kRoIAlignCudaChannels;
   const int64_t bins = p.output_height * p.output_width;
   RoIAlignBin(roi, ValidBatchIndex(Load<A>(r[0]), s.batch), static_cast<A>(p.spatial_scale),
-              p.aligned != 0, p.sampling_ratio, p.output_height, p.output_width, ph, pw, x,
-              s.channels, s.height, s.width, c0, y + (k * s.channels + c0) * bins + ph * p.output_width + pw,
-              bins);
+              p.aligned != 0, p.sampling_ratio, p.output_height, p.output_width, t.ph, t.pw, x,
+              s.channels, s.height, s.width, t.c0,
+              y + (t.k * s.channels + t.c0) * bins + t.ph * p.output_width + t.pw, bins);
 }
 
 }  // namespace ort_roi

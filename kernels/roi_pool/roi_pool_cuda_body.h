@@ -24,9 +24,12 @@ namespace ort_roi {
 
 constexpr int64_t kRoIPoolCudaChannels = 8;  // channels per thread
 
+ORT_ROI_HD BinGrid RoIPoolCudaGrid(const RoIPoolParams& p, const RoIPoolingShape& s) {
+  return BinGrid{s.num_rois, s.channels, kRoIPoolCudaChannels, p.output_height, p.output_width};
+}
+
 ORT_ROI_HD int64_t RoIPoolCudaThreads(const RoIPoolParams& p, const RoIPoolingShape& s) {
-  const int64_t blocks = (s.channels + kRoIPoolCudaChannels - 1) / kRoIPoolCudaChannels;
-  return s.num_rois * blocks * p.output_height * p.output_width;
+  return RoIPoolCudaGrid(p, s).threads();
 }
 
 // Thread `index` of RoIPoolCudaThreads(p, s). A roi with a non-finite
@@ -36,14 +39,8 @@ template <typename T>
 ORT_ROI_HD void RoIPoolCudaThread(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x,
                                   const T* rois, T* y, int64_t index) {
   using A = typename Acc<T>::type;
-  const int64_t pw = index % p.output_width;
-  const int64_t ph = index / p.output_width % p.output_height;
-  const int64_t blocks = (s.channels + kRoIPoolCudaChannels - 1) / kRoIPoolCudaChannels;
-  const int64_t cb = index / (p.output_width * p.output_height) % blocks;
-  const int64_t k = index / (p.output_width * p.output_height * blocks);
-  const int64_t c0 = cb * kRoIPoolCudaChannels;
-  const int64_t count_c =
-      s.channels - c0 < kRoIPoolCudaChannels ? s.channels - c0 : kRoIPoolCudaChannels;
+  const BinThread t = ThreadAt(RoIPoolCudaGrid(p, s), index);
+  const int64_t k = t.k, ph = t.ph, pw = t.pw, c0 = t.c0, count_c = t.count_c;
 
   const T* r = rois + 5 * k;
   const A roi[4] = {Load<A>(r[1]), Load<A>(r[2]), Load<A>(r[3]), Load<A>(r[4])};

@@ -1,0 +1,37 @@
+// The launch layout of the roi pooling CUDA kernels (RoIAlign, RoIPool, the
+// PS ops, MultiScaleRoIAlign): one thread per (roi, block of channels, bin),
+// the bin's column fastest, so that consecutive threads read and write
+// neighbouring pixels. Host and device decode a thread index the same way.
+#pragma once
+
+#include <cstdint>
+
+#include "host_device.h"
+
+namespace ort_roi {
+
+struct BinGrid {
+  int64_t num_rois, channels, per_thread, pooled_h, pooled_w;
+
+  ORT_ROI_HD int64_t blocks() const { return (channels + per_thread - 1) / per_thread; }
+  ORT_ROI_HD int64_t threads() const { return num_rois * blocks() * pooled_h * pooled_w; }
+};
+
+struct BinThread {
+  int64_t k, ph, pw;
+  int64_t c0;       // the first channel of the thread's block
+  int64_t count_c;  // how many of the block's channels exist (the last block may be short)
+};
+
+ORT_ROI_HD BinThread ThreadAt(const BinGrid& g, int64_t index) {
+  BinThread t;
+  t.pw = index % g.pooled_w;
+  t.ph = index / g.pooled_w % g.pooled_h;
+  const int64_t bins = g.pooled_h * g.pooled_w;
+  t.c0 = index / bins % g.blocks() * g.per_thread;
+  t.k = index / (bins * g.blocks());
+  t.count_c = g.channels - t.c0 < g.per_thread ? g.channels - t.c0 : g.per_thread;
+  return t;
+}
+
+}  // namespace ort_roi
