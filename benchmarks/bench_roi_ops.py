@@ -31,14 +31,22 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def print_ratios(cases: dict[str, dict[str, float]]) -> None:
-    """One row per (case, runtime): its median and that over ort_roi's (>1: ort_roi faster)."""
-    case_w = max(len(c) for c in cases) + 2
-    name_w = max(len(n) for times in cases.values() for n in times) + 2
-    print(f"{'case':<{case_w}}{'runtime':<{name_w}}{'median ms':>10}{'vs ort_roi':>12}")
+def print_ratios(cases: dict[str, dict[str, float]],
+                 notes: dict[tuple[str, str], str] | None = None) -> None:
+    """One row per (case, runtime): its median and that over ort_roi's (>1: ort_roi faster).
+
+    ``notes[(case, runtime)]``, where given, ends that row (a target, say).
+    """
+    notes = notes or {}
+    case_w = max(len(c) for c in [*cases, "case"]) + 2
+    name_w = max(len(n) for times in cases.values() for n in [*times, "runtime"]) + 2
+    print(f"{'case':<{case_w}}{'runtime':<{name_w}}{'median ms':>10}{'vs ort_roi':>12}"
+          + ("  notes" if notes else ""))
     for case, times in cases.items():
         for name, ms in times.items():
-            print(f"{case:<{case_w}}{name:<{name_w}}{ms:>10.2f}{ms / times['ort_roi']:>11.2f}x")
+            note = notes.get((case, name), "")
+            print(f"{case:<{case_w}}{name:<{name_w}}{ms:>10.3f}{ms / times['ort_roi']:>11.2f}x"
+                  + (f"  {note}" if note else ""))
 
 
 def session(nodes, inputs, output, threads, domain_ort_roi):
