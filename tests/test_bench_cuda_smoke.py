@@ -1,0 +1,48 @@
+"""benchmarks/bench_cuda.py --smoke: every path of the CUDA benchmark runs, on the CPU
+with tiny shapes, so that the script works when a GPU machine first runs it. Its
+table and JSON name every workload and runtime; no time is asserted."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# workload -> ONNX Runtime's built-in peer (timed, or skipped with a reason), if any
+WORKLOADS = {
+    "RoIAlign": "onnxruntime RoiAlign",
+    "PSRoIAlign": None,
+    "MultiScaleRoIAlign": None,
+    "NMS": "onnxruntime NonMaxSuppression",
+    "BatchedNMS": "onnxruntime NonMaxSuppression",
+    "DeformConv2d": "onnxruntime DeformConv",
+}
+TARGETS = {"RoIAlign": 2, "PSRoIAlign": 2, "MultiScaleRoIAlign": 5, "NMS": 1, "DeformConv2d": 1}
+
+
+def test_smoke_run_lists_every_workload(tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "benchmarks/bench_cuda.py", "--smoke", "--json", str(out)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    table = run.stdout[run.stdout.index("case "):].splitlines()
+    result = json.loads(out.read_text())
+    assert result["device"] == "cpu" and result["smoke"]
+    timed = {(r["workload"], r["runtime"]) for r in result["rows"]}
+    skipped = {(s["workload"], s["runtime"]) for s in result["skipped"]}
+    for workload, peer in WORKLOADS.items():
+        rows = [line.split() for line in table if line.split()[0] == workload]
+        assert {"ort_roi", "torchvision"} <= {r[1] for r in rows}, (workload, table)
+        assert {(workload, "ort_roi"), (workload, "torchvision")} <= timed
+        if peer is not None:  # timed where this ORT has a kernel, else skipped with a reason
+            assert ((workload, peer) in timed) != ((workload, peer) in skipped), workload
+        assert result["matches_torchvision"][workload]["ok"], result["matches_torchvision"]
+    for r in result["rows"]:
+        assert r["median_ms"] > 0
+        if r["runtime"] == "torchvision" and r["workload"] in TARGETS:
+            # judged on a GPU only
+            assert (r["target"], r["target_met"]) == (TARGETS[r["workload"]], None)
+    for workload, target in TARGETS.items():
+        assert any(line.startswith(workload) and f"target >= {target}x" in line
+                   for line in table), workload
