@@ -20,8 +20,9 @@ OLDEST_ORT := 1.21.0
 # onnxruntime-gpu (CUDA 13) for the GPU suite, beside the CPU wheel: it
 # installs the same `onnxruntime` module, so it goes into its own folder.
 ORT_GPU := 1.31.1
+INSTALL_ORT_GPU := $(PIP) install -q --target $(VENV)/ort-gpu --no-deps "onnxruntime-gpu==$(ORT_GPU)"
 
-.PHONY: setup install demo test test-gpu bench clean
+.PHONY: setup install demo test test-gpu bench bench-gpu clean
 
 $(VENV)/.deps: Makefile pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +45,14 @@ test: install
 # The CUDA kernels on a machine with an NVIDIA GPU (gpu_tests/conftest.py
 # says what is missing when it cannot run).
 test-gpu: install
-	$(PIP) install -q --target $(VENV)/ort-gpu --no-deps "onnxruntime-gpu==$(ORT_GPU)"
+	$(INSTALL_ORT_GPU)
 	PYTHONPATH=$(VENV)/ort-gpu $(PY) -m pytest gpu_tests
+
+# ort_roi's CUDA kernels timed against torchvision's and ORT's on that machine;
+# BENCH_ARGS passes options on (make bench-gpu BENCH_ARGS="--json cuda.json").
+bench-gpu: install
+	$(INSTALL_ORT_GPU)
+	PYTHONPATH=$(VENV)/ort-gpu $(PY) benchmarks/bench_cuda.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build $(VENV)
