@@ -1,6 +1,7 @@
-# Two entry points, each of which sets everything up first:
+# Entry points, each of which sets everything up first:
 #   make demo      build, install, run Mask R-CNN through ort_roi (ort-roi demo)
 #   make test      build, install, run the test suite
+#   make bench     build, install, time ort_roi against its peers (ort-roi bench)
 # Everything goes into the virtual environment $(VENV); nothing else is touched.
 
 PYTHON ?= python3
@@ -47,6 +48,13 @@ test: install
 test-gpu: install
 	$(INSTALL_ORT_GPU)
 	PYTHONPATH=$(VENV)/ort-gpu $(PY) -m pytest gpu_tests
+
+# ort_roi on the CPU against torchvision, ONNX Runtime's own ops and OpenVINO
+# (ort-roi bench: several minutes on two cores); BENCH_ARGS passes options on
+# (make bench BENCH_ARGS="--only nms --repeat 15").
+bench: setup
+	$(PIP) install -q --no-build-isolation ".[export,test,bench]"
+	$(VENV)/bin/ort-roi bench --json bench.json --markdown bench.md --png bench.png $(BENCH_ARGS)
 
 # ort_roi's CUDA kernels timed against torchvision's and ORT's on that machine;
 # BENCH_ARGS passes options on (make bench-gpu BENCH_ARGS="--json cuda.json").

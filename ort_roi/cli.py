@@ -1,4 +1,4 @@
-"""The ``ort-roi`` command line: export, check, demo, info."""
+"""The ``ort-roi`` command line: export, check, demo, bench, info."""
 
 from __future__ import annotations
 
@@ -96,13 +96,36 @@ def _parser() -> argparse.ArgumentParser:
     _weights(p)
     _tolerances(p)
 
+    p = sub.add_parser("bench", help="time ort_roi against torchvision, ONNX Runtime's own ops "
+                                     "and OpenVINO's CPU ops on the same inputs",
+                       description="Every row runs ort_roi and its peers in this process on the "
+                                   "same inputs with the same thread count, taking turns, and "
+                                   "prints medians and ratios (peer median / ort_roi median: "
+                                   "above 1x ort_roi is faster), and checks ort_roi's output "
+                                   "against torchvision's. Exits 1 when a check fails. "
+                                   "Progress goes to stderr, the Markdown table to stdout.")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny shapes, 2 runs each, no Mask R-CNN unless --only names it: "
+                        "checks that every path works, says nothing about speed")
+    p.add_argument("--only", action="append", metavar="ROW[,ROW]",
+                   help="these rows (ids from --list) or families (roi_align, nms, ...)")
+    p.add_argument("--list", action="store_true", help="list the rows and exit")
+    p.add_argument("--threads", type=int, default=2,
+                   help="threads for torch, ONNX Runtime and OpenVINO alike (default 2)")
+    p.add_argument("--repeat", type=int,
+                   help="timed runs per runtime (default 7, Mask R-CNN 3; --quick 2)")
+    p.add_argument("--json", metavar="PATH", help="write every figure there")
+    p.add_argument("--markdown", metavar="PATH", help="write the table and notes there")
+    p.add_argument("--png", metavar="PATH",
+                   help="a bar chart of the ratios (needs matplotlib)")
+
     sub.add_parser("info", help="library path, versions, ops and providers")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # Imported only now: export, check and demo import torch, info must not.
+    # Imported only now: export, check, demo and bench import torch, info must not.
     command = importlib.import_module(f"ort_roi.commands.{args.command}")
     return command.run(args)
 

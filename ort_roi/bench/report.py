@@ -1,0 +1,118 @@
+"""The results as a Markdown table with notes, as JSON, and as a bar chart of the ratios."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from .case import COLUMNS, peer_name
+
+
+def ms_text(ms: float) -> str:
+    for limit, digits in ((100, 0), (10, 1), (1, 2)):
+        if ms >= limit:
+            return f"{ms:.{digits}f} ms"
+    return f"{ms:.3f} ms"
+
+
+def ratio_text(ratio: float) -> str:
+    return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.2g}x"
+
+
+def _cell(peer: dict | None) -> str:
+    if peer is None:
+        return "—"
+    label = "" if peer["label"] == peer["column"] else peer["label"] + " "
+    if peer["status"] == "timed":
+        return f"{label}{ms_text(peer['ms'])} ({ratio_text(peer['ratio'])})"
+    return f"{label}{peer['status']}"
+
+
+def markdown(result: dict) -> str:
+    meta = result["meta"]
+    lines = [
+        f"`{meta['command']}`, {meta['date']}",
+        "",
+        f"Machine: {meta['machine']}. Versions: {meta['versions']}.",
+        f"Threads: {meta['threads_text']}. Each row: every runtime on the same inputs in this "
+        f"one process, {meta['warmup']} warm-up run(s), then {meta['repeat_text']} rounds in "
+        "which the runtimes take turns; medians.",
+        "Ratio = the peer's median / ort_roi's median: above 1x ort_roi is faster.",
+        "",
+        "| workload | inputs | ort_roi | " + " | ".join(COLUMNS.values()) +
+        " | ort_roi vs torchvision |",
+        "|---|---|---|" + "---|" * len(COLUMNS) + "---|",
+    ]
+    for row in result["rows"]:
+        peers = {p["column"]: p for p in row["peers"]}
+        ours = ms_text(row["ort_roi_ms"]) if row.get("ort_roi_ms") is not None else "failed"
+        check = row["check"]
+        verdict = ("ok, " if check["ok"] else "**MISMATCH**, ") + check["detail"]
+        cells = [row["title"], row["shape"], ours, *(_cell(peers.get(c)) for c in COLUMNS), verdict]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    notes = _notes(result["rows"])
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _notes(rows: list[dict]) -> list[str]:
+    notes = []
+    for row in rows:
+        name = f"{row['title']} ({row['id']})"
+        if row.get("error"):
+            notes.append(f"{name}: ort_roi failed: {row['error']}")
+        for p in row["peers"]:
+            who = f"{name}, {peer_name(p['column'], p['label'])}"
+            if p["status"] != "timed" and p.get("reason"):
+                notes.append(f"{who}: {p['status']}: {p['reason']}")
+            elif p.get("vs_torchvision") and not p["vs_torchvision"]["ok"]:
+                why = f" ({p['note']})" if p.get("note") else ""
+                notes.append(f"{who}: output differs from torchvision's: "
+                             f"{p['vs_torchvision']['detail']}{why}")
+        if row.get("extra_text"):
+            notes.append(f"{name}: {row['extra_text']}")
+    return notes
+
+
+def write_json(path: str, result: dict) -> None:
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+
+
+def write_png(path: str, result: dict) -> str | None:
+    """The ratios as horizontal bars on a log scale; None when written, else why not."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed (pip install matplotlib, the bench extra)"
+    rows = [r for r in result["rows"] if any(p["status"] == "timed" for p in r["peers"])]
+    columns = [c for c in COLUMNS if any(p["column"] == c and p["status"] == "timed"
+                                         for r in rows for p in r["peers"])]
+    height = 0.8 / max(len(columns), 1)
+    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.3 * len(columns) * len(rows)))
+    for i, column in enumerate(columns):
+        ys, ratios = [], []
+        for y, row in enumerate(rows):
+            for p in row["peers"]:
+                if p["column"] == column and p["status"] == "timed":
+                    ys.append(y - 0.4 + (i + 0.5) * height)
+                    ratios.append(p["ratio"])
+        bars = ax.barh(ys, ratios, height=height, label=COLUMNS[column])
+        ax.bar_label(bars, labels=[ratio_text(r) for r in ratios], fontsize=7, padding=2)
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=1)
+    labels = [r["title"] + "\n" + "\n".join(textwrap.wrap(r["shape"], 48)) for r in rows]
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("peer median / ort_roi median (log scale; right of the line: ort_roi faster)")
+    meta = result["meta"]
+    ax.set_title(f"ort_roi vs peers, {meta['threads']} threads each, {meta['date']}", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None

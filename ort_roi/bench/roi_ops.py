@@ -1,0 +1,74 @@
+"""RoIAlign (box and mask heads) and RoIPool on an FPN P2 map."""
+
+from __future__ import annotations
+
+import numpy as np
+import torchvision
+from onnx import TensorProto
+
+from .case import Case, Peer, Spec, close
+from .inputs import proposals, shape_text
+
+
+def _map_and_rois(rng, rois: int, quick: bool):
+    # FPN's P2 (stride 4) of an 800x1088 image, the box head's input in Mask R-CNN.
+    c, h, w = (8, 20, 28) if quick else (256, 200, 272)
+    k = max(rois // 80, 4) if quick else rois
+    return rng.standard_normal((1, c, h, w), dtype=np.float32), proposals(rng, k, 4 * h, 4 * w)
+
+
+def roi_align(rois: int, size: int):
+    def build(rt, quick) -> Case:
+        x, r = _map_and_rois(np.random.default_rng(0), rois, quick)
+        attrs = dict(output_height=size, output_width=size, spatial_scale=0.25, sampling_ratio=2)
+        boxes, index = r[:, 1:].copy(), r[:, 0].astype(np.int64)
+
+        def openvino():
+            _, ops = rt.openvino()
+            X = ops.parameter(x.shape, np.float32, name="X")
+            B = ops.parameter(boxes.shape, np.float32, name="boxes")
+            index32 = ops.parameter(index.shape, np.int32, name="index")
+            # asymmetric: no half-pixel shift, rois at least 1x1 (torchvision's aligned=False)
+            y = ops.roi_align(X, B, index32, size, size, 2, 0.25, "avg", "asymmetric")
+            return rt.openvino_run(rt.openvino_model([y], [X, B, index32]),
+                                   {"X": x, "boxes": boxes, "index": index.astype(np.int32)})
+
+        return Case(
+            shape=f"X {shape_text(x.shape)}, {len(r)} rois, {size}x{size}, sampling ratio 2",
+            ours=rt.ours("RoIAlign", {"X": x, "rois": r}, **attrs),
+            reference=rt.torch(torchvision.ops.roi_align, *rt.tensors(x, r), size, 0.25, 2, False),
+            check=close(),
+            peers=[Peer("onnxruntime", "RoiAlign", lambda: rt.ort_builtin(
+                        "RoiAlign", {"X": x, "boxes": boxes, "idx": index}, opset=16, mode="avg",
+                        coordinate_transformation_mode="output_half_pixel", **attrs)),
+                   Peer("openvino", "ROIAlign", openvino)])
+    return build
+
+
+def roi_pool(rt, quick) -> Case:
+    x, r = _map_and_rois(np.random.default_rng(1), 1000, quick)
+
+    def openvino():
+        _, ops = rt.openvino()
+        X = ops.parameter(x.shape, np.float32, name="X")
+        R = ops.parameter(r.shape, np.float32, name="rois")
+        y = ops.roi_pooling(X, R, [7, 7], 0.25, "max")
+        return rt.openvino_run(rt.openvino_model([y], [X, R]), {"X": x, "rois": r})
+
+    return Case(
+        shape=f"X {shape_text(x.shape)}, {len(r)} rois, 7x7",
+        ours=rt.ours("RoIPool", {"X": x, "rois": r}, output_height=7, output_width=7,
+                     spatial_scale=0.25),
+        reference=rt.torch(torchvision.ops.roi_pool, *rt.tensors(x, r), 7, 0.25),
+        check=close(),
+        peers=[Peer("onnxruntime", "MaxRoiPool", lambda: rt.ort_builtin(
+                    "MaxRoiPool", {"X": x, "rois": r}, TensorProto.FLOAT, pooled_shape=[7, 7],
+                    spatial_scale=0.25)),
+               Peer("openvino", "ROIPooling", openvino)])
+
+
+SPECS = [
+    Spec("roi_align_box", "RoIAlign, box head", roi_align(1000, 7)),
+    Spec("roi_align_mask", "RoIAlign, mask head", roi_align(100, 14)),
+    Spec("roi_pool", "RoIPool", roi_pool),
+]

@@ -1,0 +1,50 @@
+"""Medians of wall times of several runtimes timed in turn; progress on stderr."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from typing import Callable
+
+
+def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
+                    warmup: int = 1) -> dict[str, float]:
+    """{name: median ms} of each call, the calls taking turns within every round.
+
+    On a machine that others share, the load changes from second to second;
+    timing each runtime in its own block would charge one runtime with a busy
+    spell that another missed. Interleaved, a spell lands on all of them.
+    """
+    for _ in range(warmup):
+        for fn in calls.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(max(repeat, 1)):
+        for name, fn in calls.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+class Progress:
+    """What the run is doing, on stderr, so that stdout keeps only the results."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.count = total, 0
+        self.stream = stream or sys.stderr
+        self.start = time.perf_counter()
+
+    def case(self, text: str) -> None:
+        self.count += 1
+        self._say(f"[{self.count}/{self.total}] {text}")
+
+    def note(self, text: str) -> None:
+        self._say(f"    {text}")
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def _say(self, text: str) -> None:
+        print(f"{self.elapsed():6.1f}s {text}", file=self.stream, flush=True)

@@ -1,0 +1,183 @@
+"""ort-roi bench: ort_roi's kernels timed against torchvision, ONNX Runtime's own ops and
+OpenVINO's CPU ops, in one process, on the same inputs, with the same thread count."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shlex
+import sys
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import torchvision
+
+import ort_roi
+
+from ..bench import specs as all_specs
+from ..bench.case import peer_name
+from ..bench.report import markdown, ms_text, ratio_text, write_json, write_png
+from ..bench.runtimes import Runtimes, Unavailable, first_line
+from ..bench.timing import Progress, medians_in_turn
+
+DEFAULT_REPEAT = 7
+SLOW_REPEAT = 3      # Mask R-CNN: seconds a run
+QUICK_REPEAT = 2
+
+
+def select(specs: list, only: list[str] | None, quick: bool) -> list:
+    """The specs --only names (an id, or a family: "nms" is nms_1k, nms_5k, nms_20k);
+    all but the slow ones in --quick unless --only names them."""
+    if not only:
+        return [s for s in specs if not (quick and s.slow)]
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if not any(s.id == n or s.id.startswith(n + "_") for s in specs)]
+    if unknown:
+        raise SystemExit(f"ort-roi bench: no row named {', '.join(unknown)}; rows: "
+                         + ", ".join(s.id for s in specs))
+    return [s for s in specs if any(s.id == n or s.id.startswith(n + "_") for n in names)]
+
+
+def _command_line(args) -> str:
+    parts = ["ort-roi", "bench"] + (["--quick"] if args.quick else [])
+    for item in args.only or []:
+        parts += ["--only", item]
+    for option in ("threads", "repeat", "json", "markdown", "png"):
+        value = getattr(args, option)
+        if value is not None and not (option == "threads" and value == 2):
+            parts += [f"--{option}", str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} logical CPUs, {platform.system()}"
+
+
+def _isa() -> str:
+    # The kernels pick AVX-512, AVX2 or plain C++ at run time; the cap, if any, is an env var.
+    level = os.environ.get("ORT_ROI_ISA")
+    return f", ORT_ROI_ISA={level}" if level else ""
+
+
+def run(args) -> int:
+    specs = all_specs()
+    if args.list:
+        for s in specs:
+            print(f"{s.id:<18} {s.title}{'  (slow: left out of --quick)' if s.slow else ''}")
+        return 0
+    chosen = select(specs, args.only, args.quick)
+    torch.set_num_threads(args.threads)
+    rt = Runtimes(args.threads)
+    ov_threads = rt.openvino_threads()
+    threads_text = (f"torch {torch.get_num_threads()}, ONNX Runtime intra-op {args.threads}, "
+                    "OpenVINO " + (f"INFERENCE_NUM_THREADS {ov_threads}" if ov_threads is not None
+                                   else "not installed"))
+    meta = {
+        "command": _command_line(args),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(),
+        "versions": f"ort_roi {ort_roi.__version__} ({ort_roi.get_library_path()}{_isa()}), "
+                    f"onnxruntime {ort.__version__}, torch {torch.__version__}, torchvision "
+                    f"{torchvision.__version__}, openvino {rt.openvino_version()}",
+        "threads": args.threads, "threads_text": threads_text, "quick": args.quick,
+        "warmup": 1,
+        "repeat_text": (str(args.repeat) if args.repeat else
+                        f"{QUICK_REPEAT}" if args.quick else
+                        f"{DEFAULT_REPEAT} ({SLOW_REPEAT} for Mask R-CNN)"),
+    }
+    progress = Progress(len(chosen))
+    progress.note(f"threads: {threads_text}")
+    rows = [_run_case(spec, rt, args, progress) for spec in chosen]
+    result = {"meta": meta, "rows": rows}
+    text = markdown(result)
+    print(text, end="")
+    if args.json:
+        write_json(args.json, result)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text)
+    if args.png:
+        why = write_png(args.png, result)
+        if why:
+            print(f"no chart written to {args.png}: {why}", file=sys.stderr)
+    failed = [r["id"] for r in rows if not r["check"]["ok"]]
+    progress.note(f"done in {progress.elapsed():.0f}s" + (
+        f"; ort_roi is off or failed in: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def _repeat(args, spec) -> int:
+    if args.repeat:
+        return args.repeat
+    return QUICK_REPEAT if args.quick else SLOW_REPEAT if spec.slow else DEFAULT_REPEAT
+
+
+def _run_case(spec, rt: Runtimes, args, progress: Progress) -> dict:
+    progress.case(f"{spec.id}: {spec.title}")
+    row = {"id": spec.id, "title": spec.title, "shape": "", "ort_roi_ms": None, "peers": []}
+    try:
+        case = spec.build(rt, args.quick)
+        row["shape"] = case.shape
+        progress.note(case.shape)
+        expected = case.reference.result()
+        check = case.check(case.ours.result(), expected)
+    except Exception as e:  # noqa: BLE001 -- one broken row must not hide the others
+        row["error"] = f"{type(e).__name__}: {first_line(e)}"
+        row["check"] = {"ok": False, "detail": "not run: " + row["error"], "max_abs": None}
+        progress.note(f"FAILED: {row['error']}")
+        return row
+    row["check"] = vars(check)
+    progress.note(f"ort_roi vs {case.reference_label}: {'ok' if check.ok else 'MISMATCH'}, "
+                  f"{check.detail}")
+
+    calls = {"ort_roi": case.ours.call}
+    peers = []
+    if case.time_reference:
+        peers.append({"column": "torchvision", "label": case.reference_label, "status": "timed"})
+        calls["torchvision"] = case.reference.call
+    for peer in case.peers:
+        entry = {"column": peer.column, "label": peer.label, "status": "timed"}
+        if peer.note:
+            entry["note"] = peer.note
+        try:
+            run = peer.build()
+            outputs = peer.convert(run.result())
+            if peer.comparable:
+                entry["vs_torchvision"] = vars(case.check(outputs, expected))
+            calls[peer.column] = run.call
+        except Unavailable as e:
+            entry.update(status=e.status, reason=e.reason)
+        except Exception as e:  # noqa: BLE001 -- a peer's failure is reported, not fatal
+            entry.update(status="fails", reason=f"{type(e).__name__}: {first_line(e)}")
+        if entry["status"] != "timed":
+            progress.note(f"{peer_name(peer.column, peer.label)}: {entry['status']}"
+                          + (f" ({entry['reason']})" if entry.get("reason") else ""))
+        peers.append(entry)
+
+    repeat = _repeat(args, spec)
+    progress.note(f"timing {', '.join(calls)}: {repeat} rounds after a warm-up")
+    medians = medians_in_turn(calls, repeat, warmup=1)
+    row["ort_roi_ms"] = medians["ort_roi"]
+    for entry in peers:
+        if entry["status"] == "timed":
+            entry["ms"] = medians[entry["column"]]
+            entry["ratio"] = entry["ms"] / row["ort_roi_ms"]
+    row["peers"] = peers
+    progress.note("ort_roi " + ms_text(row["ort_roi_ms"]) + "".join(
+        f"; {peer_name(p['column'], p['label'])} {ms_text(p['ms'])} ({ratio_text(p['ratio'])})"
+        for p in peers if p["status"] == "timed"))
+    if case.after is not None:
+        try:
+            row["extra"], row["extra_text"] = case.after()
+            progress.note(row["extra_text"])
+        except Exception as e:  # noqa: BLE001
+            row["extra_text"] = f"profile failed: {type(e).__name__}: {first_line(e)}"
+    return row

@@ -1,0 +1,130 @@
+"""ort-roi bench --quick, run as a user runs it: every row and peer is there, with
+numbers, and ort_roi's output was checked against torchvision's. No time is asserted:
+the figures of a quick run on a shared machine say nothing about speed."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Rows of a quick run and the peers each must have timed. OpenVINO is a test
+# dependency: if it is missing, its columns say "not installed" and this fails.
+TIMED = {
+    "roi_align_box": {"torchvision", "onnxruntime", "openvino"},
+    "roi_align_mask": {"torchvision", "onnxruntime", "openvino"},
+    "multi_scale_box": {"torchvision", "onnxruntime", "openvino"},
+    "multi_scale_mask": {"torchvision", "onnxruntime", "openvino"},
+    "ps_roi_align": {"torchvision"},
+    "ps_roi_pool": {"torchvision", "openvino"},
+    "roi_pool": {"torchvision", "onnxruntime", "openvino"},
+    **{f"{op}_{n}k": {"torchvision", "onnxruntime", "openvino"}
+       for op in ("nms", "batched_nms") for n in (1, 5, 20)},
+    "deform_conv_256": {"torchvision", "onnxruntime", "openvino"},
+    "deform_conv_512": {"torchvision", "onnxruntime", "openvino"},
+    "conv_ref_256": {"onnxruntime"},
+    "conv_ref_512": {"onnxruntime"},
+}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    files = {kind: out / f"bench.{kind}" for kind in ("json", "md", "png")}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run(
+        [sys.executable, "-m", "ort_roi.cli", "bench", "--quick", "--json", str(files["json"]),
+         "--markdown", str(files["md"]), "--png", str(files["png"])],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run, files
+
+
+@pytest.mark.parametrize("module", ["openvino", "matplotlib"])
+def test_the_bench_peers_are_installed(module):
+    # Declared in the test extra: a missing one is a broken install, not a skip.
+    importlib.import_module(module)
+
+
+def test_every_row_has_numbers_ratios_and_a_parity_check(quick):
+    _, files = quick
+    result = json.loads(files["json"].read_text())
+    assert result["meta"]["threads"] == 2 and result["meta"]["quick"]
+    assert "OpenVINO INFERENCE_NUM_THREADS 2" in result["meta"]["threads_text"]
+    rows = {r["id"]: r for r in result["rows"]}
+    assert list(rows) == list(TIMED)  # Mask R-CNN is left out of --quick
+    for row_id, expected in TIMED.items():
+        row = rows[row_id]
+        assert row["ort_roi_ms"] > 0, row
+        assert row["check"]["ok"], row["check"]
+        timed = {p["column"]: p for p in row["peers"] if p["status"] == "timed"}
+        assert set(timed) == expected, (row_id, row["peers"])
+        for p in timed.values():
+            assert p["ms"] > 0 and p["ratio"] > 0
+            assert np.isclose(p["ratio"], p["ms"] / row["ort_roi_ms"])
+        for p in row["peers"]:
+            if p["status"] != "timed":
+                assert p["reason"], p  # a peer not timed says why
+
+
+def test_index_outputs_are_compared_exactly_and_peers_recorded(quick):
+    _, files = quick
+    rows = {r["id"]: r for r in json.loads(files["json"].read_text())["rows"]}
+    assert rows["nms_1k"]["check"]["detail"].startswith("same ")
+    # ORT's and OpenVINO's NMS keep the same boxes as torchvision once in score order
+    peers = [p for p in rows["batched_nms_5k"]["peers"] if p["column"] != "torchvision"]
+    assert len(peers) == 2 and all(p["vs_torchvision"]["ok"] for p in peers), peers
+    # OpenVINO's PSROIPooling rounds differently; the note says so, the run goes on
+    (ov,) = [p for p in rows["ps_roi_pool"]["peers"] if p["column"] == "openvino"]
+    assert "vs_torchvision" in ov and ov["note"]
+
+
+def test_markdown_table_and_chart(quick):
+    run, files = quick
+    text = files["md"].read_text()
+    assert text == run.stdout
+    assert "Ratio = the peer's median / ort_roi's median" in text
+    assert "| workload | inputs | ort_roi | torchvision | ONNX Runtime | OpenVINO CPU |" in text
+    table = [ln for ln in text.splitlines() if ln.startswith("| ") and "---" not in ln]
+    assert len(table) == 1 + len(TIMED)
+    assert all(ln.count(" | ") == 6 for ln in table)  # no cell broke the columns
+    assert "MISMATCH" not in text
+    assert "[17/17] conv_ref_512" in run.stderr  # progress went to stderr
+    assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_only_picks_rows_and_families():
+    from ort_roi.bench import specs
+    from ort_roi.commands.bench import select
+
+    every = specs()
+    assert [s.id for s in select(every, ["nms"], True)] == ["nms_1k", "nms_5k", "nms_20k"]
+    assert [s.id for s in select(every, ["roi_pool,mask_rcnn"], True)] == ["roi_pool", "mask_rcnn"]
+    assert "mask_rcnn" in [s.id for s in select(every, None, False)]
+    with pytest.raises(SystemExit, match="no row named roi_nothing"):
+        select(every, ["roi_nothing"], False)
+
+
+def test_profile_share_of_our_nodes():
+    # Mask R-CNN's figure, on a model that is one ort_roi node: nearly all of the run.
+    from ort_roi.bench.mask_rcnn import profile_share
+    from ort_roi.bench.runtimes import Runtimes, one_node
+
+    rng = np.random.default_rng(0)
+    feeds = {"X": rng.standard_normal((1, 8, 32, 32), dtype=np.float32),
+             "rois": np.array([[0, 1, 1, 20, 20], [0, 4, 2, 30, 9]], np.float32)}
+    model = one_node("RoIAlign", feeds, domain="ort_roi", output_height=7, output_width=7)
+    share, ours_ms, run_ms = profile_share(Runtimes(1), model, feeds, {"node"})
+    assert share == 0 and run_ms > 0  # no node of that name
+    import onnx
+    name = onnx.load_from_string(model).graph.node[0].name
+    share, ours_ms, run_ms = profile_share(Runtimes(1), model, feeds, {name})
+    assert 0 < share <= 1 and 0 < ours_ms <= run_ms
