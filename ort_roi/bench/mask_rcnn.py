@@ -2,9 +2,9 @@
 against torchvision's standard export in ONNX Runtime and in OpenVINO.
 
 torchvision's maskrcnn_resnet50_fpn with random weights (weights=None,
-weights_backbone=None; the box classifier re-drawn so that the image has
-detections, see ort_roi.export.models), resize bounds equal to the image, so
-that every runtime sees the same pixels. The profile figure says what share
+weights_backbone=None; the box classifier re-drawn so that an image has a
+few detections, see ort_roi.export.models), resize bounds equal to the image,
+so that every runtime sees the same pixels, on a synthetic image. The profile figure says what share
 of ORT's run our nodes take: the rest is ORT's own convolutions.
 """
 
@@ -19,12 +19,11 @@ import warnings
 import numpy as np
 import onnx
 
-import ort_roi
-
 from ..commands import models
 from ..commands.detections import describe, pair_near_ties
 from ..commands.export import export_model
 from ..commands.parity import compare, our_nodes
+from ..export.models import synthetic_image
 from .case import Case, Check, Peer, Spec
 from .runtimes import Run, Unavailable, first_line
 from .standard_export import op_counts, standard_export
@@ -41,7 +40,8 @@ def _check(names: list[str]):
         worst = max((c.max_abs for c in results if not c.exact), default=0.0)
         off = [f"{c.name} {c.error}" for c in results if not c.ok]
         paired = ("; " + "; ".join(describe(moved))) if moved else ""
-        detections = f"{len(expected[0])} detections"
+        count = len(expected[0])
+        detections = f"{count} detection{'' if count == 1 else 's'}"
         if off:
             return Check(False, f"{detections}; off: {', '.join(off)}{paired}", worst)
         return Check(True, f"{detections}, max abs diff {worst:.1e} (tolerance "
@@ -84,11 +84,14 @@ def _eager(model, images):
 def build(rt, quick) -> Case:
     import torch
 
-    h, w = (128, 192) if quick else (800, 1216)
+    h, w = (320, 416) if quick else (800, 1216)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = models.load_model(MODEL, image_size=(h, w), seed=0)
-        (images,) = models.example_inputs(model, (h, w), seed=0)
+        # Not pixel noise: an image of the kind the random heads were calibrated on
+        # gives a handful of detections with clear score gaps, so that ORT's and
+        # torch's rounding cannot reorder them and the comparison means something.
+        images = [synthetic_image(h, w, seed=0)]
         with torch.no_grad():
             names = models.leaf_names(model(images))
         ours_proto = export_model(model, (images,), None, exporter="torchscript")

@@ -35,8 +35,8 @@ def markdown(result: dict) -> str:
         "",
         f"Machine: {meta['machine']}. Versions: {meta['versions']}.",
         f"Threads: {meta['threads_text']}. Each row: every runtime on the same inputs in this "
-        f"one process, {meta['warmup']} warm-up run(s), then {meta['repeat_text']} rounds in "
-        "which the runtimes take turns; medians.",
+        f"one process, one warm-up run each, then {meta['repeat_text']} rounds in which the "
+        "runtimes take turns; medians.",
         "Ratio = the peer's median / ort_roi's median: above 1x ort_roi is faster.",
         "",
         "| workload | inputs | ort_roi | " + " | ".join(COLUMNS.values()) +

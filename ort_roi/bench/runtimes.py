@@ -56,7 +56,7 @@ def one_node(op: str, feeds: dict[str, np.ndarray], out_type=TensorProto.FLOAT, 
 class Runtimes:
     def __init__(self, threads: int):
         self.threads = threads
-        self._openvino = None      # (core, module) once loaded
+        self._openvino = None      # (openvino, opset13, Core) once imported
         self._openvino_missing: Optional[str] = None
 
     # ---- ONNX Runtime ------------------------------------------------------------
