@@ -85,6 +85,7 @@ def write_png(path: str, result: dict) -> str | None:
     """The ratios as horizontal bars on a log scale; None when written, else why not."""
     try:
         import matplotlib
+        import matplotlib.ticker
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -104,8 +105,9 @@ def write_png(path: str, result: dict) -> str | None:
         bars = ax.barh(ys, ratios, height=height, label=COLUMNS[column])
         ax.bar_label(bars, labels=[ratio_text(r) for r in ratios], fontsize=7, padding=2)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
     ax.axvline(1.0, color="black", linewidth=1)
-    labels = [r["title"] + "\n" + "\n".join(textwrap.wrap(r["shape"], 48)) for r in rows]
+    labels = [r["title"] + "\n" + "\n".join(textwrap.wrap(r["shape"], 40)) for r in rows]
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("peer median / ort_roi median (log scale; right of the line: ort_roi faster)")
@@ -113,6 +115,6 @@ def write_png(path: str, result: dict) -> str | None:
     ax.set_title(f"ort_roi vs peers, {meta['threads']} threads each, {meta['date']}", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # long row labels stay whole
     plt.close(fig)
     return None
