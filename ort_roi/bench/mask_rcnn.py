@@ -16,9 +16,6 @@ import os
 import tempfile
 import warnings
 
-import numpy as np
-import onnx
-
 from ..commands import models
 from ..commands.detections import describe, pair_near_ties
 from ..commands.export import export_model

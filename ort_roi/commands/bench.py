@@ -9,7 +9,6 @@ import platform
 import shlex
 import sys
 
-import numpy as np
 import onnxruntime as ort
 import torch
 import torchvision
