@@ -36,7 +36,8 @@ def markdown(result: dict) -> str:
         f"Machine: {meta['machine']}. Versions: {meta['versions']}.",
         f"Threads: {meta['threads_text']}. Each row: every runtime on the same inputs in this "
         f"one process, one warm-up run each, then {meta['repeat_text']} rounds in which the "
-        "runtimes take turns; medians.",
+        "runtimes take turns" + (f", {meta['pause_ms']} ms apart" if meta.get("pause_ms") else "")
+        + "; medians.",
         "Ratio = the peer's median / ort_roi's median: above 1x ort_roi is faster.",
         "",
         "| workload | inputs | ort_roi | " + " | ".join(COLUMNS.values()) +

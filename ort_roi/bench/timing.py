@@ -9,7 +9,7 @@ from typing import Callable
 
 
 def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
-                    warmup: int = 1) -> dict[str, float]:
+                    warmup: int = 1, pause: float = 0.05) -> dict[str, float]:
     """{name: median ms} of each call, the calls taking turns within every round.
 
     On a machine that others share, the load changes from second to second;
@@ -22,6 +22,9 @@ def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
     times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(max(repeat, 1)):
         for name, fn in calls.items():
+            # The previous runtime's worker threads spin a while after its call
+            # (ORT's pool, OpenMP, TBB); on few cores they would slow this one.
+            time.sleep(pause)
             t0 = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - t0) * 1e3)

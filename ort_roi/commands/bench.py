@@ -24,6 +24,7 @@ from ..bench.timing import Progress, medians_in_turn
 DEFAULT_REPEAT = 7
 SLOW_REPEAT = 3      # Mask R-CNN: seconds a run
 QUICK_REPEAT = 2
+PAUSE_MS = 50        # between turns: see timing.medians_in_turn
 
 
 def select(specs: list, only: list[str] | None, quick: bool) -> list:
@@ -87,7 +88,7 @@ def run(args) -> int:
                     f"onnxruntime {ort.__version__}, torch {torch.__version__}, torchvision "
                     f"{torchvision.__version__}, openvino {rt.openvino_version()}",
         "threads": args.threads, "threads_text": threads_text, "quick": args.quick,
-        "warmup": 1,
+        "warmup": 1, "pause_ms": _pause_ms(args),
         "repeat_text": (str(args.repeat) if args.repeat else
                         f"{QUICK_REPEAT}" if args.quick else
                         f"{DEFAULT_REPEAT} ({SLOW_REPEAT} for Mask R-CNN)"),
@@ -111,6 +112,10 @@ def run(args) -> int:
     progress.note(f"done in {progress.elapsed():.0f}s" + (
         f"; ort_roi is off or failed in: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def _pause_ms(args) -> int:
+    return 0 if args.quick else PAUSE_MS
 
 
 def _repeat(args, spec) -> int:
@@ -163,7 +168,8 @@ def _run_case(spec, rt: Runtimes, args, progress: Progress) -> dict:
 
     repeat = _repeat(args, spec)
     progress.note(f"timing {', '.join(calls)}: {repeat} rounds after a warm-up")
-    medians = medians_in_turn(calls, repeat, warmup=1)
+    # --quick's figures mean nothing: no pause between turns there, to keep it short.
+    medians = medians_in_turn(calls, repeat, warmup=1, pause=_pause_ms(args) / 1e3)
     row["ort_roi_ms"] = medians["ort_roi"]
     for entry in peers:
         if entry["status"] == "timed":
