@@ -57,6 +57,16 @@ struct WeightedBin {
   int64_t out_stride;
 };
 
+// Part of the channels-last copy: `pixels` pixels of 8 channels, channel j
+// read from planes[j], written 8 contiguous values per pixel.
+template <typename T>
+struct CopyTile {
+  const T* const* planes;  // 8 channel planes, already at the first pixel
+  int64_t pixels;
+  T* dst;                  // the first pixel's 8 destination values
+  int64_t dst_stride;      // elements from one pixel to the next in dst
+};
+
 template <typename T>
 using PoolBinFn = void (*)(const PoolBin<T>&);
 template <typename T>
@@ -64,6 +74,11 @@ using WeightedBinFn = void (*)(const WeightedBin<T>&);
 
 // The kernels of the level ActiveIsa() names. Max starts from -FLT_MAX, as
 // torchvision's RoIPool does; mean divides by rows * cols.
+// The 8-channel copy of this level, or null where the plain loop serves
+// (double, and the plain level). 8 x 8 transposes in AVX2 registers, also
+// used at the AVX-512 level.
+template <typename T>
+void (*CopyTileKernel())(const CopyTile<T>&);
 template <typename T>
 PoolBinFn<T> MaxBinKernel();
 template <typename T>
@@ -72,6 +87,8 @@ template <typename T>
 WeightedBinFn<T> WeightedBinKernel();
 
 // The vector variants (defined only where CMakeLists.txt builds them).
+void CopyTileAvx2(const CopyTile<float>&);
+void CopyTileAvx2(const CopyTile<Half>&);
 void MaxBinAvx2(const PoolBin<float>&);
 void MaxBinAvx2(const PoolBin<double>&);
 void MaxBinAvx2(const PoolBin<Half>&);

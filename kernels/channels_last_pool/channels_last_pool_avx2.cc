@@ -202,7 +202,73 @@ void WeightedAll(const WeightedBin<T>& b) {
   for (; c < b.channels; c += L) WeightedChannels<1>(b, c);
 }
 
+// Pixel i of channels r[0..7] into out[i], for 8 pixels of 8 float channels.
+void Transpose8x8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+    u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xee);
+    u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+    u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+void CopyFloats(const CopyTile<float>& t) {
+  int64_t p = 0;
+  for (; p + 8 <= t.pixels; p += 8) {
+    __m256 r[8];
+    for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(t.planes[j] + p);
+    Transpose8x8(r);
+    for (int i = 0; i < 8; ++i) _mm256_storeu_ps(t.dst + (p + i) * t.dst_stride, r[i]);
+  }
+  for (; p < t.pixels; ++p) {
+    for (int j = 0; j < 8; ++j) t.dst[p * t.dst_stride + j] = t.planes[j][p];
+  }
+}
+
+// The same for 16-bit values, in 128-bit registers.
+void CopyHalves(const CopyTile<Half>& t) {
+  int64_t p = 0;
+  for (; p + 8 <= t.pixels; p += 8) {
+    __m128i r[8];
+    for (int j = 0; j < 8; ++j) {
+      r[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.planes[j] + p));
+    }
+    __m128i a[8], b[8];
+    for (int j = 0; j < 8; j += 2) {  // pairs of channels, pixels 0-3 and 4-7
+      a[j] = _mm_unpacklo_epi16(r[j], r[j + 1]);
+      a[j + 1] = _mm_unpackhi_epi16(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 8; j += 4) {  // fours of channels, pixels 0-1, 2-3, 4-5, 6-7
+      b[j] = _mm_unpacklo_epi32(a[j], a[j + 2]);
+      b[j + 1] = _mm_unpackhi_epi32(a[j], a[j + 2]);
+      b[j + 2] = _mm_unpacklo_epi32(a[j + 1], a[j + 3]);
+      b[j + 3] = _mm_unpackhi_epi32(a[j + 1], a[j + 3]);
+    }
+    for (int i = 0; i < 4; ++i) {  // b[i]: channels 0-3 of pixels 2i, 2i+1; b[i + 4]: 4-7
+      __m128i* d0 = reinterpret_cast<__m128i*>(t.dst + (p + 2 * i) * t.dst_stride);
+      __m128i* d1 = reinterpret_cast<__m128i*>(t.dst + (p + 2 * i + 1) * t.dst_stride);
+      _mm_storeu_si128(d0, _mm_unpacklo_epi64(b[i], b[i + 4]));
+      _mm_storeu_si128(d1, _mm_unpackhi_epi64(b[i], b[i + 4]));
+    }
+  }
+  for (; p < t.pixels; ++p) {
+    for (int j = 0; j < 8; ++j) t.dst[p * t.dst_stride + j] = t.planes[j][p];
+  }
+}
+
 }  // namespace
+
+void CopyTileAvx2(const CopyTile<float>& t) { CopyFloats(t); }
+void CopyTileAvx2(const CopyTile<Half>& t) { CopyHalves(t); }
 
 void MaxBinAvx2(const PoolBin<float>& b) { MaxAll(b); }
 void MaxBinAvx2(const PoolBin<double>& b) { MaxAll(b); }

@@ -76,13 +76,15 @@ Fn Pick(Fn plain, Fn avx2, Fn avx512) {
 
 // Pixels per task of the copy: 64 pixels of every channel stay within L2.
 constexpr int64_t kCopyPixels = 64;
-// Destination channels written together: one cache line of floats.
-constexpr int64_t kCopyChannels = 16;
+// Destination channels written together (CopyTile's 8).
+constexpr int64_t kCopyChannels = 8;
 
 }  // namespace
 
 #if !ORT_ROI_X86_VARIANTS
 // Never called (Pick returns the plain kernel); defined so that the build links.
+void CopyTileAvx2(const CopyTile<float>&) {}
+void CopyTileAvx2(const CopyTile<Half>&) {}
 #define ORT_ROI_NO_VARIANT(name, job) \
   void name(const job&) {}
 ORT_ROI_NO_VARIANT(MaxBinAvx2, PoolBin<float>)
@@ -107,6 +109,23 @@ ORT_ROI_NO_VARIANT(WeightedBinAvx512, WeightedBin<Half>)
 #endif
 
 template <typename T>
+void (*CopyTileKernel())(const CopyTile<T>&) {
+  return nullptr;
+}
+
+template <>
+void (*CopyTileKernel<float>())(const CopyTile<float>&) {
+  using Fn = void (*)(const CopyTile<float>&);
+  return Pick<Fn>(nullptr, &CopyTileAvx2, &CopyTileAvx2);
+}
+
+template <>
+void (*CopyTileKernel<Half>())(const CopyTile<Half>&) {
+  using Fn = void (*)(const CopyTile<Half>&);
+  return Pick<Fn>(nullptr, &CopyTileAvx2, &CopyTileAvx2);
+}
+
+template <typename T>
 PoolBinFn<T> MaxBinKernel() {
   return Pick<PoolBinFn<T>>(&MaxBinPlain<T>, &MaxBinAvx2, &MaxBinAvx512);
 }
@@ -129,6 +148,7 @@ std::unique_ptr<T[]> ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_
   std::unique_ptr<T[]> out(new T[static_cast<size_t>(s.batch * s.channels * plane)]);
   const int64_t tiles = (plane + kCopyPixels - 1) / kCopyPixels;
   T* dst_all = out.get();
+  void (*const copy_tile)(const CopyTile<T>&) = CopyTileKernel<T>();
   parallel_for(static_cast<size_t>(s.batch * tiles), [&](size_t t) {
     const int64_t n = static_cast<int64_t>(t) / tiles;
     const int64_t p0 = (static_cast<int64_t>(t) % tiles) * kCopyPixels;
@@ -141,16 +161,22 @@ std::unique_ptr<T[]> ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_
       for (int64_t j = 0; j < m; ++j) {
         // Position j0 + j holds bin b of output channel c.
         const int64_t b = (j0 + j) / per_bin, c = (j0 + j) % per_bin;
-        planes[j] = src + (c * bins + b) * plane;
+        planes[j] = src + (c * bins + b) * plane + p0;
+      }
+      if (m == kCopyChannels && copy_tile != nullptr) {
+        copy_tile(CopyTile<T>{planes, p1 - p0, dst + p0 * s.channels + j0, s.channels});
+        continue;
       }
       for (int64_t p = p0; p < p1; ++p) {
         T* d = dst + p * s.channels + j0;
-        for (int64_t j = 0; j < m; ++j) d[j] = planes[j][p];
+        for (int64_t j = 0; j < m; ++j) d[j] = planes[j][p - p0];
       }
     }
   });
   return out;
 }
+
+template void (*CopyTileKernel<double>())(const CopyTile<double>&);
 
 #define ORT_ROI_INSTANTIATE(T)                                                           \
   template PoolBinFn<T> MaxBinKernel<T>();                                               \

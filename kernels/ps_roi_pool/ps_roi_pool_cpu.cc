@@ -54,9 +54,10 @@ void ChannelsLast(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x
   const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
   const std::unique_ptr<T[]> map = ToChannelsLast(x, s, bins, parallel_for);
   const PoolBinFn<T> mean_bin = MeanBinKernel<T>();
+  const std::vector<int64_t> order = RoiOrder(rois, s.num_rois);
   const int64_t blocks = (out_channels + kChannelsLastBlock - 1) / kChannelsLastBlock;
   parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t t) {
-    const int64_t k = static_cast<int64_t>(t) / blocks;
+    const int64_t k = order[static_cast<int64_t>(t) / blocks];
     const int64_t c0 = (static_cast<int64_t>(t) % blocks) * kChannelsLastBlock;
     const int64_t block = std::min(kChannelsLastBlock, out_channels - c0);
     T* out = y + (k * out_channels + c0) * bins;

@@ -54,9 +54,10 @@ void ChannelsLast(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, 
   const std::unique_ptr<T[]> map = ToChannelsLast(x, s, 1, parallel_for);
   const PoolBinFn<T> max_bin = MaxBinKernel<T>();
   const int64_t bins = p.output_height * p.output_width;
+  const std::vector<int64_t> order = RoiOrder(rois, s.num_rois);
   const int64_t blocks = (s.channels + kChannelsLastBlock - 1) / kChannelsLastBlock;
   parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t t) {
-    const int64_t k = static_cast<int64_t>(t) / blocks;
+    const int64_t k = order[static_cast<int64_t>(t) / blocks];
     const int64_t c0 = (static_cast<int64_t>(t) % blocks) * kChannelsLastBlock;
     const int64_t block = std::min(kChannelsLastBlock, s.channels - c0);
     T* out = y + (k * s.channels + c0) * bins;
