@@ -26,8 +26,13 @@
 
 namespace ort_roi {
 
+// Channels of one PoolBin at most: the vector kernels keep a block's running
+// maxima in a buffer of this size on the stack.
+constexpr int64_t kPoolBinMaxChannels = 512;
+
 // One bin of RoIPool (max) or PSRoIPool (mean) over a block of channels of a
-// channels-last map. The bin has rows * cols pixels, both > 0.
+// channels-last map. The bin has rows * cols pixels, both > 0, and at most
+// kPoolBinMaxChannels channels.
 template <typename T>
 struct PoolBin {
   const T* first;        // the bin's top-left pixel, first channel of the block

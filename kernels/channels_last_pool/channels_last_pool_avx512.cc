@@ -29,6 +29,8 @@ struct Vec<float> {
   static M Mask(int64_t n) { return n >= 16 ? M(0xffff) : M((1u << n) - 1u); }
   static V Load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
   static V Set(float a) { return _mm512_set1_ps(a); }
+  static V LoadAll(const float* p) { return _mm512_loadu_ps(p); }
+  static void StoreAll(V v, float* p) { _mm512_storeu_ps(p, v); }
   // Keeps `best` unless v > best: torchvision's `if (v > best) best = v`.
   static V Max(V v, V best) { return _mm512_max_ps(v, best); }
   static V Add(V a, V b) { return _mm512_add_ps(a, b); }
@@ -65,6 +67,8 @@ struct Vec<double> {
   static M Mask(int64_t n) { return n >= 8 ? M(0xff) : M((1u << n) - 1u); }
   static V Load(M m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
   static V Set(double a) { return _mm512_set1_pd(a); }
+  static V LoadAll(const double* p) { return _mm512_loadu_pd(p); }
+  static void StoreAll(V v, double* p) { _mm512_storeu_pd(p, v); }
   static V Max(V v, V best) { return _mm512_max_pd(v, best); }
   static V Add(V a, V b) { return _mm512_add_pd(a, b); }
   static V Mul(V a, V b) { return _mm512_mul_pd(a, b); }
@@ -158,9 +162,43 @@ void WeightedChannels(const WeightedBin<T>& b, int64_t c) {
   }
 }
 
+// A block wider than the registers hold: pixel by pixel, every channel of the
+// pixel (a contiguous run, which the prefetchers follow), the running maxima
+// in a buffer in L1. Per lane the same `v > best` sequence as MaxChannels.
+template <typename T>
+void MaxStreaming(const PoolBin<T>& b) {
+  using W = Vec<T>;
+  using A = typename Acc<T>::type;
+  constexpr int64_t L = W::kLanes;
+  alignas(64) A best[kPoolBinMaxChannels + L];  // whole vectors past the last channel
+  const int64_t full = b.channels / L * L;
+  const typename W::M tail = W::Mask(b.channels - full);
+  for (int64_t c = 0; c < b.channels; c += L) W::StoreAll(W::Set(-FLT_MAX), best + c);
+  for (int64_t r = 0; r < b.rows; ++r) {
+    const T* px = b.first + r * b.row_stride;
+    for (int64_t q = 0; q < b.cols; ++q, px += b.pixel_stride) {
+      const typename W::M all = W::Mask(L);
+      for (int64_t c = 0; c < full; c += L) {
+        W::StoreAll(W::Max(W::Load(all, px + c), W::LoadAll(best + c)), best + c);
+      }
+      if (full < b.channels) {
+        W::StoreAll(W::Max(W::Load(tail, px + full), W::LoadAll(best + full)), best + full);
+      }
+    }
+  }
+  for (int64_t c = 0; c < b.channels; c += L) {
+    const int64_t n = b.channels - c < L ? b.channels - c : L;
+    W::Store(W::LoadAll(best + c), n, b.out + c * b.out_stride, b.out_stride);
+  }
+}
+
 template <typename T>
 void MaxAll(const PoolBin<T>& b) {
   constexpr int64_t L = Vec<T>::kLanes;
+  if (b.channels > 4 * L) {
+    MaxStreaming(b);
+    return;
+  }
   int64_t c = 0;
   for (; c + 4 * L <= b.channels; c += 4 * L) MaxChannels<4>(b, c);
   for (; c < b.channels; c += L) MaxChannels<1>(b, c);

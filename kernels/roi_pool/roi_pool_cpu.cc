@@ -18,8 +18,8 @@ namespace ort_roi {
 
 namespace {
 
-// Channels per task of the channels-last path: enough vectors per bin call.
-constexpr int64_t kChannelsLastBlock = 64;
+// Channels per task of the channels-last path: as many as a bin call takes.
+constexpr int64_t kChannelsLastBlock = kPoolBinMaxChannels;
 
 template <typename A>
 RoIPoolBox<A> LoadBox(const RoIPoolParams& p, const A* roi) {
