@@ -47,6 +47,7 @@ struct Vec<float> {
   static V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V Div(V a, V b) { return _mm256_div_ps(a, b); }
   static void Store(V v, int64_t n, float* out, int64_t stride) {
+    if (stride == 1 && n == 8) return _mm256_storeu_ps(out, v);
     alignas(32) float t[8];
     _mm256_store_ps(t, v);
     for (int64_t i = 0; i < n; ++i) out[i * stride] = t[i];
@@ -71,6 +72,7 @@ struct Vec<Half> : Vec<float> {
     const __m128i nan16 = _mm_packs_epi32(_mm_castps_si128(_mm256_castps256_ps128(nan)),
                                           _mm_castps_si128(_mm256_extractf128_ps(nan, 1)));
     h = _mm_blendv_epi8(h, quiet, nan16);
+    if (stride == 1 && n == 8) return _mm_storeu_si128(reinterpret_cast<__m128i*>(out), h);
     alignas(16) uint16_t t[8];
     _mm_store_si128(reinterpret_cast<__m128i*>(t), h);
     for (int64_t i = 0; i < n; ++i) out[i * stride].bits = t[i];
@@ -94,6 +96,7 @@ struct Vec<double> {
   static V Mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V Div(V a, V b) { return _mm256_div_pd(a, b); }
   static void Store(V v, int64_t n, double* out, int64_t stride) {
+    if (stride == 1 && n == 4) return _mm256_storeu_pd(out, v);
     alignas(32) double t[4];
     _mm256_store_pd(t, v);
     for (int64_t i = 0; i < n; ++i) out[i * stride] = t[i];

@@ -37,6 +37,7 @@ struct Vec<float> {
   static V Mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V Div(V a, V b) { return _mm512_div_ps(a, b); }
   static void Store(V v, int64_t n, float* out, int64_t stride) {
+    if (stride == 1 && n == 16) return _mm512_storeu_ps(out, v);
     alignas(64) float t[16];
     _mm512_store_ps(t, v);
     for (int64_t i = 0; i < n; ++i) out[i * stride] = t[i];
@@ -53,6 +54,7 @@ struct Vec<Half> : Vec<float> {
     const __m256i quiet = _mm256_or_si256(_mm256_and_si256(h, _mm256_set1_epi16(-0x8000)),
                                           _mm256_set1_epi16(0x7e00));
     h = _mm256_mask_blend_epi16(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), h, quiet);
+    if (stride == 1 && n == 16) return _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), h);
     alignas(32) uint16_t t[16];
     _mm256_store_si256(reinterpret_cast<__m256i*>(t), h);
     for (int64_t i = 0; i < n; ++i) out[i * stride].bits = t[i];
@@ -74,6 +76,7 @@ struct Vec<double> {
   static V Mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V Div(V a, V b) { return _mm512_div_pd(a, b); }
   static void Store(V v, int64_t n, double* out, int64_t stride) {
+    if (stride == 1 && n == 8) return _mm512_storeu_pd(out, v);
     alignas(64) double t[8];
     _mm512_store_pd(t, v);
     for (int64_t i = 0; i < n; ++i) out[i * stride] = t[i];

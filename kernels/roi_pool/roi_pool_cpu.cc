@@ -20,6 +20,8 @@ namespace {
 
 // Channels per task of the channels-last path: as many as a bin call takes.
 constexpr int64_t kChannelsLastBlock = kPoolBinMaxChannels;
+// Bins of a task's output tile (see ChannelsLast).
+constexpr int64_t kTileBins = 8;
 
 template <typename A>
 RoIPoolBox<A> LoadBox(const RoIPoolParams& p, const A* roi) {
@@ -69,19 +71,27 @@ void ChannelsLast(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, 
       return;
     }
     const T* image = map.get() + static_cast<int64_t>(roi[0]) * s.height * s.width * s.channels;
-    for (int64_t ph = 0; ph < p.output_height; ++ph) {
-      int64_t h0, h1;
-      RoIPoolBinRange(box.start_h, box.bin_h, ph, s.height, &h0, &h1);
-      for (int64_t pw = 0; pw < p.output_width; ++pw) {
-        int64_t w0, w1;
+    // A few bins' results go to a tile first, channels innermost, then to
+    // the output a run of bins per channel: written straight, every value
+    // would land in a different cache line.
+    alignas(64) T tile[kTileBins * kChannelsLastBlock];
+    for (int64_t b0 = 0; b0 < bins; b0 += kTileBins) {
+      const int64_t nb = std::min(kTileBins, bins - b0);
+      for (int64_t j = 0; j < nb; ++j) {
+        const int64_t ph = (b0 + j) / p.output_width, pw = (b0 + j) % p.output_width;
+        int64_t h0, h1, w0, w1;
+        RoIPoolBinRange(box.start_h, box.bin_h, ph, s.height, &h0, &h1);
         RoIPoolBinRange(box.start_w, box.bin_w, pw, s.width, &w0, &w1);
-        T* o = out + ph * p.output_width + pw;
+        T* o = tile + j * block;
         if (h1 <= h0 || w1 <= w0) {  // an empty bin is 0, as in torchvision
-          for (int64_t c = 0; c < block; ++c) o[c * bins] = Store<T>(A(0));
+          std::fill(o, o + block, Store<T>(A(0)));
           continue;
         }
         max_bin(PoolBin<T>{image + (h0 * s.width + w0) * s.channels + c0, h1 - h0, w1 - w0,
-                           s.width * s.channels, s.channels, block, o, bins});
+                           s.width * s.channels, s.channels, block, o, 1});
+      }
+      for (int64_t c = 0; c < block; ++c) {
+        for (int64_t j = 0; j < nb; ++j) out[c * bins + b0 + j] = tile[j * block + c];
       }
     }
   });
