@@ -20,8 +20,9 @@ namespace {
 
 // Channels per task of the channels-last path: as many as a bin call takes.
 constexpr int64_t kChannelsLastBlock = kPoolBinMaxChannels;
-// Bins of a task's output tile (see ChannelsLast).
-constexpr int64_t kTileBins = 8;
+// Bytes of a channel's run of bins in a task's output tile (see
+// ChannelsLast): one cache line.
+constexpr int64_t kTileBytes = 64;
 
 template <typename A>
 RoIPoolBox<A> LoadBox(const RoIPoolParams& p, const A* roi) {
@@ -74,6 +75,7 @@ void ChannelsLast(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, 
     // A few bins' results go to a tile first, channels innermost, then to
     // the output a run of bins per channel: written straight, every value
     // would land in a different cache line.
+    constexpr int64_t kTileBins = kTileBytes / static_cast<int64_t>(sizeof(T));
     alignas(64) T tile[kTileBins * kChannelsLastBlock];
     for (int64_t b0 = 0; b0 < bins; b0 += kTileBins) {
       const int64_t nb = std::min(kTileBins, bins - b0);
