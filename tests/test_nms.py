@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto
 
 import ort_roi.ops
+from nms_cases import crowded_boxes, tied_scores
 from support import (DTYPES, assert_missing_attribute, assert_refused, random_boxes,
                      reference_inputs, run_node)
 
@@ -147,6 +148,53 @@ def test_twenty_thousand_disjoint_boxes_all_kept():
     boxes = np.stack([x, x * 0, x + 5, x * 0 + 5], axis=1)
     scores = np.random.default_rng(5).random(20_000).astype(np.float32)
     assert len(check(boxes, scores, 0.5)) == 20_000
+
+
+# Above a few hundred boxes and with a threshold >= 0 the kernel compares a
+# candidate only with the kept boxes that overlap it: these cases run that
+# search on every kind of box, and on the edge cases above among 400 others.
+@pytest.mark.parametrize("threshold", [0.0, 0.5])
+def test_twenty_thousand_crowded_boxes(threshold):
+    rng = np.random.default_rng(11)
+    check(crowded_boxes(rng, 20_000, np.float32), tied_scores(rng, 20_000, np.float32), threshold)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1e-6, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_crowded_boxes(dtype, threshold):
+    rng = np.random.default_rng(12)
+    check(crowded_boxes(rng, 3000, dtype, extent=200), tied_scores(rng, 3000, dtype), threshold)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("seed", range(4))
+def test_crowded_boxes_with_nan_and_infinity(seed, dtype):
+    rng = np.random.default_rng(13 + seed)
+    check(crowded_boxes(rng, 2000, dtype, extent=100, special=True),
+          tied_scores(rng, 2000, dtype, nan=True), [0.0, 0.2, 0.5, 0.8][seed])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", EDGE_CASES + NAN_CASES, ids=[c[0] for c in EDGE_CASES + NAN_CASES])
+def test_edge_cases_among_many(case, dtype):
+    _, rows, scores, threshold = case
+    rng = np.random.default_rng(14)
+    with np.errstate(over="ignore"):
+        others = random_boxes(rng, 400, 30, np.float64)
+        boxes, scores = arrays(np.concatenate([np.reshape(rows, (-1, 4)), others]),
+                               np.concatenate([scores, rng.choice([0.0, 0.5, 0.9, 1.0], 400)]), dtype)
+    check(boxes, scores, threshold)
+
+
+def test_one_box_covering_all_others():
+    # A box over everything, scored last, never suppressed by the small
+    # ones (IoU tiny) and scored first, suppressing none of them.
+    rng = np.random.default_rng(15)
+    boxes = np.concatenate([random_boxes(rng, 1000, 100, np.float32),
+                            np.array([[-1e6, -1e6, 1e6, 1e6]], np.float32)])
+    for big in [1.5, -0.5]:
+        scores = np.concatenate([rng.random(1000), [big]]).astype(np.float32)
+        check(boxes, scores, 0.5)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
