@@ -1,6 +1,11 @@
 """NMS: exact parity with torchvision.ops.nms (indices and order), edge cases,
 NaN, 20,000 boxes, bad input."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -195,6 +200,36 @@ def test_one_box_covering_all_others():
     for big in [1.5, -0.5]:
         scores = np.concatenate([rng.random(1000), [big]]).astype(np.float32)
         check(boxes, scores, 0.5)
+
+
+# The float32 inner loops have AVX2 and AVX-512 variants (kernels/nms/
+# iou_rows.h); the level is read once per process, so each runs in its own.
+LEVEL_CHECK = """
+import sys
+import numpy as np, torch, torchvision
+import ort_roi.ops
+from nms_cases import crowded_boxes, tied_scores
+rng = np.random.default_rng(19)
+for n, extent, special in [(1500, 100, False), (1000, 60, True), (250, 40, False), (37, 20, False)]:
+    for t in (0.0, 0.5) if n > 300 else (0.0, 0.5, -0.1):
+        b, s = crowded_boxes(rng, n, np.float32, extent, special), tied_scores(rng, n, np.float32, special)
+        want = torchvision.ops.nms(torch.from_numpy(b), torch.from_numpy(s), t).numpy()
+        if not np.array_equal(ort_roi.ops.nms(b, s, t), want):
+            sys.exit(f"nms differs: n={n} special={special} threshold={t}")
+        c = rng.integers(0, 4, n)
+        want = torchvision.ops.batched_nms(torch.from_numpy(b), torch.from_numpy(s), torch.from_numpy(c), t).numpy()
+        if not np.array_equal(ort_roi.ops.batched_nms(b, s, c, t), want):
+            sys.exit(f"batched_nms differs: n={n} special={special} threshold={t}")
+print("same")
+"""
+
+
+@pytest.mark.parametrize("level", ["scalar", "avx2", "avx512"])
+def test_every_vector_level(level):
+    env = dict(os.environ, ORT_ROI_ISA=level)
+    run = subprocess.run([sys.executable, "-c", LEVEL_CHECK], env=env, capture_output=True,
+                         text=True, timeout=300, cwd=Path(__file__).parent)
+    assert run.returncode == 0 and run.stdout.strip() == "same", run.stdout + run.stderr
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)

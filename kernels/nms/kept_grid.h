@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "nms/iou_rows.h"
+
 namespace ort_roi {
 
 template <typename A>
@@ -54,6 +56,7 @@ class KeptGrid {
 
   int32_t CellX(A x) const;
   int32_t CellY(A y) const;
+  bool AnyAbove(int64_t begin, int64_t end, A x1, A y1, A x2, A y2, A area, A threshold) const;
   bool SuppressedAt(int level, int32_t cx1, int32_t cy1, int32_t cx2, int32_t cy2,
                     int64_t r, A threshold) const;
 
@@ -65,6 +68,7 @@ class KeptGrid {
   std::vector<int8_t> level_of_;   // per box
   std::vector<Cell> cells_;
   std::vector<A> kx1_, ky1_, kx2_, ky2_, karea_;  // per slot: a kept box
+  AnyIouAboveFn vector_any_above_ = nullptr;      // float only
 };
 
 }  // namespace ort_roi

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "common/box_iou.h"
+#include "nms/iou_rows.h"
 
 namespace ort_roi {
 
@@ -109,6 +111,7 @@ KeptGrid<A>::KeptGrid(const A* x1, const A* y1, const A* x2, const A* y2, const 
   cells_.resize(cells);
   for (int64_t c = 0; c < cells; ++c) cells_[c] = {slots_in[c], slots_in[c]};
   for (auto* v : {&kx1_, &ky1_, &kx2_, &ky2_, &karea_}) v->resize(n);
+  if constexpr (std::is_same_v<A, float>) vector_any_above_ = VectorAnyIouAbove();
 }
 
 template <typename A>
@@ -132,22 +135,34 @@ bool KeptGrid<A>::SuppressedAt(int level, int32_t cx1, int32_t cy1, int32_t cx2,
   const Level& lv = levels_[level];
   if (lv.kept == 0) return false;
   const A x1 = x1_[r], y1 = y1_[r], x2 = x2_[r], y2 = y2_[r], area = area_[r];
-  const A *kx1 = kx1_.data(), *ky1 = ky1_.data(), *kx2 = kx2_.data(), *ky2 = ky2_.data();
-  const A* karea = karea_.data();
   const int32_t col_end = (cx2 >> level) + 1, row_end = (cy2 >> level) + 1;
   for (int32_t row = std::max((cy1 >> level) - 1, 0); row < row_end; ++row) {
     const Cell* line = cells_.data() + lv.first_cell + int64_t{row} * lv.width;
     for (int32_t col = std::max((cx1 >> level) - 1, 0); col < col_end; ++col) {
-      // The whole cell without a branch, so that the loop vectorises; the
-      // kept box first, as the all-pairs loop passes it.
-      int hit = 0;
-      for (int64_t s = line[col].begin, e = line[col].end; s < e; ++s) {
-        hit |= BoxIoU(kx1[s], ky1[s], kx2[s], ky2[s], karea[s], x1, y1, x2, y2, area) > threshold;
-      }
-      if (hit) return true;
+      if (AnyAbove(line[col].begin, line[col].end, x1, y1, x2, y2, area, threshold)) return true;
     }
   }
   return false;
+}
+
+template <typename A>
+bool KeptGrid<A>::AnyAbove(int64_t begin, int64_t end, A x1, A y1, A x2, A y2, A area,
+                           A threshold) const {
+  if constexpr (std::is_same_v<A, float>) {
+    if (vector_any_above_ != nullptr) {
+      return vector_any_above_({kx1_.data(), ky1_.data(), kx2_.data(), ky2_.data(), karea_.data()},
+                               begin, end, {x1, y1, x2, y2, area}, threshold);
+    }
+  }
+  const A *kx1 = kx1_.data(), *ky1 = ky1_.data(), *kx2 = kx2_.data(), *ky2 = ky2_.data();
+  const A* karea = karea_.data();
+  // No branch in the loop, so that it vectorises; the kept box first, as
+  // the all-pairs loop passes it.
+  int hit = 0;
+  for (int64_t s = begin; s < end; ++s) {
+    hit |= BoxIoU(kx1[s], ky1[s], kx2[s], ky2[s], karea[s], x1, y1, x2, y2, area) > threshold;
+  }
+  return hit != 0;
 }
 
 template <typename A>

@@ -4,9 +4,11 @@
 // for a few hundred boxes, every kept box with every later box.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "common/box_iou.h"
 #include "common/half.h"
+#include "nms/iou_rows.h"
 #include "nms/kept_grid.h"
 #include "nms/nms.h"
 #include "nms/nms_greedy.h"
@@ -24,6 +26,14 @@ template <typename A>
 void AllPairs(const A* x1, const A* y1, const A* x2, const A* y2, const A* area, int64_t count,
               A threshold, SuppressFlag<A>* sup) {
   using Flag = SuppressFlag<A>;
+  if constexpr (std::is_same_v<A, float>) {
+    if (const MarkIouAboveFn mark = VectorMarkIouAbove()) {
+      for (int64_t i = 0; i < count; ++i) {
+        if (!sup[i]) mark({x1, y1, x2, y2, area}, i + 1, count, {x1[i], y1[i], x2[i], y2[i], area[i]}, threshold, sup);
+      }
+      return;
+    }
+  }
   for (int64_t i = 0; i < count; ++i) {
     if (sup[i]) continue;
     const A ix1 = x1[i], iy1 = y1[i], ix2 = x2[i], iy2 = y2[i], iarea = area[i];
