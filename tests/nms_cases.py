@@ -41,3 +41,27 @@ def tied_scores(rng: np.random.Generator, n: int, dtype, nan: bool = False) -> n
     if nan:
         scores[rng.random(n) < 0.01] = np.nan
     return scores.astype(dtype)
+
+
+def contained_at_threshold(rng: np.random.Generator, pairs: int, threshold: float, dtype):
+    """(boxes, scores): pairs of a kept box inside a wider or taller candidate,
+    sharing the other axis and one edge, so that the IoU is the ratio of their
+    widths (heights) and the candidate's overlap with the kept box is as small
+    as an IoU above the threshold allows; IoUs a relative 1e-3 to 1e-7 above
+    and below the threshold. Pairs lie apart, at random offsets and sizes from
+    1 to 1000, so that they meet the grid's cells everywhere."""
+    rows, scores = [], []
+    for i in range(pairs):
+        size = float(np.exp(rng.uniform(0, np.log(1000))))
+        x, y = rng.uniform(0, 50) + 2500.0 * (i % 20), rng.uniform(0, 50) + 2500.0 * (i // 20)
+        ratio = threshold * (1 + rng.choice([-1, 1]) * 10.0 ** -rng.integers(3, 8))
+        inner = size * min(ratio, 1.0)
+        other = size * rng.uniform(0.2, 2)
+        big = [x, y, x + size, y + other]
+        at_end = rng.random() < 0.5
+        small = [x + size - inner if at_end else x, y, x + size if at_end else x + inner, y + other]
+        if rng.random() < 0.5:  # the same along y
+            big, small = [big[1], big[0], big[3], big[2]], [small[1], small[0], small[3], small[2]]
+        rows += [small, big]
+        scores += [1.0 - i / (2 * pairs), 0.5 - i / (2 * pairs)]
+    return np.array(rows, np.float64).astype(dtype), np.array(scores).astype(dtype)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto
 
 import ort_roi.ops
-from nms_cases import crowded_boxes, tied_scores
+from nms_cases import contained_at_threshold, crowded_boxes, tied_scores
 from support import (DTYPES, assert_missing_attribute, assert_refused, random_boxes,
                      reference_inputs, run_node)
 
@@ -191,6 +191,18 @@ def test_edge_cases_among_many(case, dtype):
     check(boxes, scores, threshold)
 
 
+@pytest.mark.parametrize("threshold", [0.1, 0.3, 0.5, 0.7, 0.95, 1.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_least_overlap_that_suppresses(dtype, threshold):
+    # For 0 < t <= 1 the search only looks where a kept box overlaps the
+    # candidate by about t of its width: these pairs sit on that bound.
+    pairs = 300 if dtype == np.float16 else 1500  # float16: coordinates below 65504
+    boxes, scores = contained_at_threshold(np.random.default_rng(20), pairs, threshold, dtype)
+    keep = check(boxes, scores, threshold)
+    if dtype != np.float16 and threshold < 1:
+        assert 0.2 * pairs < 2 * pairs - len(keep) < 0.8 * pairs  # about half suppressed
+
+
 def test_one_box_covering_all_others():
     # A box over everything, scored last, never suppressed by the small
     # ones (IoU tiny) and scored first, suppressing none of them.
@@ -208,7 +220,7 @@ LEVEL_CHECK = """
 import sys
 import numpy as np, torch, torchvision
 import ort_roi.ops
-from nms_cases import crowded_boxes, tied_scores
+from nms_cases import contained_at_threshold, crowded_boxes, tied_scores
 rng = np.random.default_rng(19)
 for n, extent, special in [(1500, 100, False), (1000, 60, True), (250, 40, False), (37, 20, False)]:
     for t in (0.0, 0.5) if n > 300 else (0.0, 0.5, -0.1):

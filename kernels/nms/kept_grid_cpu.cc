@@ -22,6 +22,11 @@ namespace {
 constexpr double kCellPerTypicalBox = KCELL;  // level 0's cell, in typical box sizes
 constexpr int kSizeSamples = 64;
 
+// Below this candidate area the bound on the overlap is not used: a
+// subnormal intersection's absolute rounding must stay far below the margin.
+template <typename A>
+constexpr A kMinArea = std::numeric_limits<A>::min() * A(1 << 30);
+
 // The median of max(width, height) over up to kSizeSamples indexed boxes
 // spread over the call; 0 if none is finite.
 template <typename A>
@@ -50,8 +55,20 @@ int32_t CellsAlong(double span, double size, double limit) {
 
 template <typename A>
 KeptGrid<A>::KeptGrid(const A* x1, const A* y1, const A* x2, const A* y2, const A* area,
-                      int64_t count)
-    : x1_(x1), y1_(y1), x2_(x2), y2_(y2), area_(area), cell_of_(count, -1), level_of_(count, 0) {
+                      int64_t count, A threshold)
+    : x1_(x1),
+      y1_(y1),
+      x2_(x2),
+      y2_(y2),
+      area_(area),
+      threshold_(threshold),
+      cell_of_(count, -1),
+      level_of_(count, 0) {
+  // IoU > t needs an overlap wider than about t times the candidate's width
+  // (kept_grid.h); 64 epsilons cover BoxIoU's roundings with room to spare.
+  if (threshold > A(0) && threshold <= A(1)) {
+    shrink_ = double(threshold) / (1 + 64 * double(std::numeric_limits<A>::epsilon()));
+  }
   // The extent of the finite coordinates of the boxes that can overlap.
   std::vector<int64_t> indexed;
   indexed.reserve(count);
@@ -115,23 +132,23 @@ KeptGrid<A>::KeptGrid(const A* x1, const A* y1, const A* x2, const A* y2, const 
 }
 
 template <typename A>
-int32_t KeptGrid<A>::CellX(A x) const {
+int32_t KeptGrid<A>::CellX(double x) const {
   // Non-decreasing in x whatever the rounding, which is all the search needs.
-  const double v = (double(x) - x_origin_) * x_scale_;
+  const double v = (x - x_origin_) * x_scale_;
   if (!(v > 0)) return 0;
   return v >= columns_ ? columns_ - 1 : static_cast<int32_t>(v);
 }
 
 template <typename A>
-int32_t KeptGrid<A>::CellY(A y) const {
-  const double v = (double(y) - y_origin_) * y_scale_;
+int32_t KeptGrid<A>::CellY(double y) const {
+  const double v = (y - y_origin_) * y_scale_;
   if (!(v > 0)) return 0;
   return v >= rows_ ? rows_ - 1 : static_cast<int32_t>(v);
 }
 
 template <typename A>
 bool KeptGrid<A>::SuppressedAt(int level, int32_t cx1, int32_t cy1, int32_t cx2, int32_t cy2,
-                               int64_t r, A threshold) const {
+                               int64_t r) const {
   const Level& lv = levels_[level];
   if (lv.kept == 0) return false;
   const A x1 = x1_[r], y1 = y1_[r], x2 = x2_[r], y2 = y2_[r], area = area_[r];
@@ -139,7 +156,7 @@ bool KeptGrid<A>::SuppressedAt(int level, int32_t cx1, int32_t cy1, int32_t cx2,
   for (int32_t row = std::max((cy1 >> level) - 1, 0); row < row_end; ++row) {
     const Cell* line = cells_.data() + lv.first_cell + int64_t{row} * lv.width;
     for (int32_t col = std::max((cx1 >> level) - 1, 0); col < col_end; ++col) {
-      if (AnyAbove(line[col].begin, line[col].end, x1, y1, x2, y2, area, threshold)) return true;
+      if (AnyAbove(line[col].begin, line[col].end, x1, y1, x2, y2, area, threshold_)) return true;
     }
   }
   return false;
@@ -166,13 +183,36 @@ bool KeptGrid<A>::AnyAbove(int64_t begin, int64_t end, A x1, A y1, A x2, A y2, A
 }
 
 template <typename A>
-bool KeptGrid<A>::Suppressed(int64_t r, A threshold) const {
-  const int32_t cx1 = CellX(x1_[r]), cx2 = CellX(x2_[r]), cy1 = CellY(y1_[r]), cy2 = CellY(y2_[r]);
+void KeptGrid<A>::Reach(A lo, A hi, double* reach_lo, double* reach_hi) const {
+  *reach_lo = lo;
+  *reach_hi = hi;
+  if (shrink_ == 0) return;
+  const double l = lo, h = hi, w = h - l;
+  // Covers the rounding of these few double operations, so that the ends
+  // move by at most shrink_ * w in real numbers.
+  const double slack = 2e-15 * (std::fabs(l) + std::fabs(h));
+  const double new_lo = l + shrink_ * w - slack, new_hi = h - shrink_ * w + slack;
+  if (!std::isnan(new_lo) && !std::isnan(new_hi)) *reach_lo = new_lo, *reach_hi = new_hi;
+}
+
+template <typename A>
+bool KeptGrid<A>::Suppressed(int64_t r) const {
+  // Where a kept box's x1 and x2 (y1 and y2) must lie to suppress box r.
+  double x_lo, x_hi, y_lo, y_hi;
+  const A area = area_[r];
+  if (std::isfinite(x1_[r]) && std::isfinite(x2_[r]) && std::isfinite(y1_[r]) &&
+      std::isfinite(y2_[r]) && area >= kMinArea<A> && area <= std::numeric_limits<A>::max()) {
+    Reach(x1_[r], x2_[r], &x_lo, &x_hi);
+    Reach(y1_[r], y2_[r], &y_lo, &y_hi);
+  } else {
+    x_lo = x1_[r], x_hi = x2_[r], y_lo = y1_[r], y_hi = y2_[r];
+  }
+  const int32_t cx1 = CellX(x_lo), cx2 = CellX(x_hi), cy1 = CellY(y_lo), cy2 = CellY(y_hi);
   // Boxes of the candidate's own size are the likeliest to suppress it.
   const int own = level_of_[r];
-  if (SuppressedAt(own, cx1, cy1, cx2, cy2, r, threshold)) return true;
+  if (SuppressedAt(own, cx1, cy1, cx2, cy2, r)) return true;
   for (int level = 0; level < static_cast<int>(levels_.size()); ++level) {
-    if (level != own && SuppressedAt(level, cx1, cy1, cx2, cy2, r, threshold)) return true;
+    if (level != own && SuppressedAt(level, cx1, cy1, cx2, cy2, r)) return true;
   }
   return false;
 }

@@ -50,11 +50,11 @@ void AllPairs(const A* x1, const A* y1, const A* x2, const A* y2, const A* area,
 template <typename A>
 void OverlapsOnly(const A* x1, const A* y1, const A* x2, const A* y2, const A* area,
                   int64_t count, A threshold, SuppressFlag<A>* sup) {
-  KeptGrid<A> grid(x1, y1, x2, y2, area, count);
+  KeptGrid<A> grid(x1, y1, x2, y2, area, count, threshold);
   for (int64_t r = 0; r < count; ++r) {
     // A box that overlaps nothing is kept and suppresses nothing.
     if (!grid.Indexed(r)) continue;
-    if (grid.Suppressed(r, threshold)) {
+    if (grid.Suppressed(r)) {
       sup[r] = 1;
     } else {
       grid.Insert(r);
