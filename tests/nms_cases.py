@@ -43,17 +43,19 @@ def tied_scores(rng: np.random.Generator, n: int, dtype, nan: bool = False) -> n
     return scores.astype(dtype)
 
 
-def contained_at_threshold(rng: np.random.Generator, pairs: int, threshold: float, dtype):
+def contained_at_threshold(rng: np.random.Generator, pairs: int, threshold: float, dtype,
+                           largest: float = 1000.0):
     """(boxes, scores): pairs of a kept box inside a wider or taller candidate,
     sharing the other axis and one edge, so that the IoU is the ratio of their
     widths (heights) and the candidate's overlap with the kept box is as small
     as an IoU above the threshold allows; IoUs a relative 1e-3 to 1e-7 above
     and below the threshold. Pairs lie apart, at random offsets and sizes from
-    1 to 1000, so that they meet the grid's cells everywhere."""
+    1 to `largest`, so that they meet the grid's cells everywhere."""
     rows, scores = [], []
     for i in range(pairs):
-        size = float(np.exp(rng.uniform(0, np.log(1000))))
-        x, y = rng.uniform(0, 50) + 2500.0 * (i % 20), rng.uniform(0, 50) + 2500.0 * (i // 20)
+        size = float(np.exp(rng.uniform(0, np.log(largest))))
+        x, y = (rng.uniform(0, 0.05 * largest) + 2.5 * largest * (i % 20),
+                rng.uniform(0, 0.05 * largest) + 2.5 * largest * (i // 20))
         ratio = threshold * (1 + rng.choice([-1, 1]) * 10.0 ** -rng.integers(3, 8))
         inner = size * min(ratio, 1.0)
         other = size * rng.uniform(0.2, 2)

@@ -155,9 +155,9 @@ def test_twenty_thousand_disjoint_boxes_all_kept():
     assert len(check(boxes, scores, 0.5)) == 20_000
 
 
-# Above a few hundred boxes and with a threshold >= 0 the kernel compares a
-# candidate only with the kept boxes that overlap it: these cases run that
-# search on every kind of box, and on the edge cases above among 400 others.
+# From 800 boxes on and with a threshold >= 0 the kernel compares a
+# candidate only with the kept boxes near it: these cases run that search on
+# every kind of box, and on the edge cases above among 900 others.
 @pytest.mark.parametrize("threshold", [0.0, 0.5])
 def test_twenty_thousand_crowded_boxes(threshold):
     rng = np.random.default_rng(11)
@@ -185,9 +185,9 @@ def test_edge_cases_among_many(case, dtype):
     _, rows, scores, threshold = case
     rng = np.random.default_rng(14)
     with np.errstate(over="ignore"):
-        others = random_boxes(rng, 400, 30, np.float64)
+        others = random_boxes(rng, 900, 30, np.float64)
         boxes, scores = arrays(np.concatenate([np.reshape(rows, (-1, 4)), others]),
-                               np.concatenate([scores, rng.choice([0.0, 0.5, 0.9, 1.0], 400)]), dtype)
+                               np.concatenate([scores, rng.choice([0.0, 0.5, 0.9, 1.0], 900)]), dtype)
     check(boxes, scores, threshold)
 
 
@@ -196,8 +196,9 @@ def test_edge_cases_among_many(case, dtype):
 def test_least_overlap_that_suppresses(dtype, threshold):
     # For 0 < t <= 1 the search only looks where a kept box overlaps the
     # candidate by about t of its width: these pairs sit on that bound.
-    pairs = 300 if dtype == np.float16 else 1500  # float16: coordinates below 65504
-    boxes, scores = contained_at_threshold(np.random.default_rng(20), pairs, threshold, dtype)
+    # float16: small boxes, so that the coordinates stay below 65504.
+    pairs, largest = (500, 20.0) if dtype == np.float16 else (1500, 1000.0)
+    boxes, scores = contained_at_threshold(np.random.default_rng(20), pairs, threshold, dtype, largest)
     keep = check(boxes, scores, threshold)
     if dtype != np.float16 and threshold < 1:
         assert 0.2 * pairs < 2 * pairs - len(keep) < 0.8 * pairs  # about half suppressed

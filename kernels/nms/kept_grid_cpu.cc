@@ -16,10 +16,7 @@ namespace {
 
 // Cells only steer the search; these constants trade cells visited against
 // boxes compared and never change a result.
-#ifndef KCELL
-#define KCELL 0.5
-#endif
-constexpr double kCellPerTypicalBox = KCELL;  // level 0's cell, in typical box sizes
+constexpr double kCellPerTypicalBox = 0.75;  // level 0's cell, in typical box sizes
 constexpr int kSizeSamples = 64;
 
 // Below this candidate area the bound on the overlap is not used: a
