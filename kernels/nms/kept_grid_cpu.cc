@@ -85,7 +85,8 @@ KeptGrid<A>::KeptGrid(const A* x1, const A* y1, const A* x2, const A* y2, const 
   const double span_x = hi_x - lo_x, span_y = hi_y - lo_y;  // NaN or -inf if none
   // Cells about the size of a typical box, and not many more cells than boxes.
   const double by_density = (span_x > 0 && span_y > 0) ? std::sqrt(span_x * span_y / double(n)) : 0;
-  const double cell = std::max(kCellPerTypicalBox * TypicalSize(x1, y1, x2, y2, indexed), by_density);
+  const double typical = TypicalSize(x1, y1, x2, y2, indexed);
+  const double cell = std::max(kCellPerTypicalBox * typical, by_density);
   const double limit = 2.0 * double(n) + 16;
   columns_ = CellsAlong(span_x, cell, limit);
   rows_ = CellsAlong(span_y, cell, limit);

@@ -1,7 +1,7 @@
 // NMS on the CPU: torchvision's greedy loop over boxes gathered in score
 // order. With a threshold >= 0 each candidate is compared only with the kept
-// boxes that overlap it (kept_grid.h says why that is exact); otherwise, or
-// for a few hundred boxes, every kept box with every later box.
+// boxes near it (kept_grid.h says why that is exact); otherwise, or below
+// kGridMin boxes, every kept box with every later box.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -30,7 +30,9 @@ void AllPairs(const A* x1, const A* y1, const A* x2, const A* y2, const A* area,
   if constexpr (std::is_same_v<A, float>) {
     if (const MarkIouAboveFn mark = VectorMarkIouAbove()) {
       for (int64_t i = 0; i < count; ++i) {
-        if (!sup[i]) mark({x1, y1, x2, y2, area}, i + 1, count, {x1[i], y1[i], x2[i], y2[i], area[i]}, threshold, sup);
+        if (sup[i]) continue;
+        mark({x1, y1, x2, y2, area}, i + 1, count, {x1[i], y1[i], x2[i], y2[i], area[i]},
+             threshold, sup);
       }
       return;
     }
@@ -47,7 +49,7 @@ void AllPairs(const A* x1, const A* y1, const A* x2, const A* y2, const A* area,
   }
 }
 
-// Each candidate against the kept boxes it overlaps: threshold >= 0 only.
+// Each candidate against the kept boxes near it: threshold >= 0 only.
 template <typename A>
 void OverlapsOnly(const A* x1, const A* y1, const A* x2, const A* y2, const A* area,
                   int64_t count, A threshold, SuppressFlag<A>* sup) {

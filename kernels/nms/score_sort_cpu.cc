@@ -104,13 +104,16 @@ void UnstableOrderOf(const A* scores, std::vector<int64_t>* positions) {
       }
       std::sort(packed.begin(), packed.end(),
                 [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); });
-      for (size_t i = 0; i < n; ++i) (*positions)[i] = static_cast<int64_t>(packed[i] & 0xFFFFFFFFu);
+      for (size_t i = 0; i < n; ++i) (*positions)[i] = int64_t(packed[i] & 0xFFFFFFFFu);
       return;
     }
   }
   std::vector<std::pair<Key, int64_t>> pairs(n);
-  for (size_t i = 0; i < n; ++i) pairs[i] = {DescendingKey(scores[(*positions)[i]]), (*positions)[i]};
-  std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < n; ++i) {
+    pairs[i] = {DescendingKey(scores[(*positions)[i]]), (*positions)[i]};
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < n; ++i) (*positions)[i] = pairs[i].second;
 }
 
@@ -140,7 +143,8 @@ bool HasScoreTies(const double* scores, const std::vector<int64_t>& order) {
 void StableLabelOrder(const int64_t* labels, int64_t count, std::vector<int64_t>* order) {
   std::vector<uint64_t> keys(count);
   // Flipping the sign bit orders two's complement as unsigned.
-  for (int64_t i = 0; i < count; ++i) keys[i] = static_cast<uint64_t>(labels[i]) ^ (uint64_t{1} << 63);
+  const uint64_t sign = uint64_t{1} << 63;
+  for (int64_t i = 0; i < count; ++i) keys[i] = static_cast<uint64_t>(labels[i]) ^ sign;
   StableKeyOrder(&keys, order);
 }
 
