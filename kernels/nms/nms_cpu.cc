@@ -114,12 +114,6 @@ void NmsCpu(const NmsParams& p, int64_t num_boxes, const T* boxes, const T* scor
   Greedy(p, boxes, scores, num_boxes, [](int64_t k) { return k; }, keep);
 }
 
-template <typename T>
-void NmsCpuSubset(const NmsParams& p, const T* boxes, const T* scores, const int64_t* members,
-                  int64_t count, std::vector<int64_t>* keep) {
-  Greedy(p, boxes, scores, count, [members](int64_t k) { return members[k]; }, keep);
-}
-
 template struct RankedBoxes<float>;
 template struct RankedBoxes<double>;
 template void SuppressInRankOrder(const RankedBoxes<float>&, int64_t, int64_t, float,
@@ -128,9 +122,7 @@ template void SuppressInRankOrder(const RankedBoxes<double>&, int64_t, int64_t, 
                                   SuppressFlag<double>*);
 
 #define ORT_ROI_INSTANTIATE_NMS(T)                                                             \
-  template void NmsCpu<T>(const NmsParams&, int64_t, const T*, const T*, std::vector<int64_t>*); \
-  template void NmsCpuSubset<T>(const NmsParams&, const T*, const T*, const int64_t*, int64_t,   \
-                                std::vector<int64_t>*);
+  template void NmsCpu<T>(const NmsParams&, int64_t, const T*, const T*, std::vector<int64_t>*);
 ORT_ROI_INSTANTIATE_NMS(float)
 ORT_ROI_INSTANTIATE_NMS(double)
 ORT_ROI_INSTANTIATE_NMS(Half)
