@@ -9,47 +9,44 @@ namespace ort_roi {
 
 #if ORT_ROI_X86_VARIANTS
 // nhwc_avx2.cc (also used at the AVX-512 level).
-void RowToChannelsLastAvx2(const float* x, int64_t channels, int64_t plane, int64_t width,
-                           float* out);
-void RowToChannelsLastAvx2(const double* x, int64_t channels, int64_t plane, int64_t width,
-                           double* out);
+void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out);
+void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out);
 #endif
 
 namespace {
 
-// Tiles of kTile channels x kTile pixels: a tile's source rows and its
-// destination rows each fit in L1 whatever the element size.
+// Tiles of kTile x kTile: a tile's source rows and its destination rows
+// each fit in L1 whatever the element size.
 constexpr int64_t kTile = 16;
 
-// One row of `channels` planes (`plane` apart) to [width, channels]: the
-// plain C++ reference.
+// The plain C++ reference of Transpose.
 template <typename T>
-void RowToChannelsLastPlain(const T* x, int64_t channels, int64_t plane, int64_t width, T* out) {
-  for (int64_t c0 = 0; c0 < channels; c0 += kTile) {
-    const int64_t c1 = std::min(channels, c0 + kTile);
-    for (int64_t w0 = 0; w0 < width; w0 += kTile) {
-      const int64_t w1 = std::min(width, w0 + kTile);
-      for (int64_t w = w0; w < w1; ++w) {
-        for (int64_t c = c0; c < c1; ++c) out[w * channels + c] = x[c * plane + w];
+void TransposePlain(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    const int64_t i1 = std::min(rows, i0 + kTile);
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t j1 = std::min(cols, j0 + kTile);
+      for (int64_t j = j0; j < j1; ++j) {
+        for (int64_t i = i0; i < i1; ++i) out[j * rows + i] = x[i * stride + j];
       }
     }
   }
 }
 
+}  // namespace
+
 template <typename T>
-void RowToChannelsLast(const T* x, int64_t channels, int64_t plane, int64_t width, T* out) {
+void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
 #if ORT_ROI_X86_VARIANTS
   if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
     if (ActiveIsa() != Isa::kScalar) {
-      RowToChannelsLastAvx2(x, channels, plane, width, out);
+      TransposeAvx2(x, rows, stride, cols, out);
       return;
     }
   }
 #endif
-  RowToChannelsLastPlain(x, channels, plane, width, out);
+  TransposePlain(x, rows, stride, cols, out);
 }
-
-}  // namespace
 
 template <typename T>
 void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height, int64_t width,
@@ -60,11 +57,15 @@ void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height
     const int64_t n = static_cast<int64_t>(t) / height;
     const int64_t h = static_cast<int64_t>(t) % height;
     if (wanted != nullptr && wanted[n] == 0) return;
-    RowToChannelsLast(x + (n * channels + c_begin) * plane + h * width, count, plane, width,
-                      out + (n * height + h) * width * count);
+    // Row h of the `count` planes, transposed: [width, count].
+    Transpose(x + (n * channels + c_begin) * plane + h * width, count, plane, width,
+              out + (n * height + h) * width * count);
   });
 }
 
+template void Transpose<float>(const float*, int64_t, int64_t, int64_t, float*);
+template void Transpose<double>(const double*, int64_t, int64_t, int64_t, double*);
+template void Transpose<Half>(const Half*, int64_t, int64_t, int64_t, Half*);
 template void ToChannelsLast<float>(const float*, int64_t, int64_t, int64_t, int64_t, int64_t,
                                     int64_t, const unsigned char*, float*, const ParallelFor&);
 template void ToChannelsLast<double>(const double*, int64_t, int64_t, int64_t, int64_t, int64_t,

@@ -1,6 +1,6 @@
-// AVX2 rows of ToChannelsLast (nhwc.h) for 4- and 8-byte elements: 8 x 8
-// (float) and 4 x 4 (double) tiles transposed in registers, the edges one
-// value at a time. The plain C++ reference is RowToChannelsLast in nhwc.cc;
+// AVX2 Transpose (nhwc.h) for 4- and 8-byte elements: 8 x 8 (float) and
+// 4 x 4 (double) tiles transposed in registers, the edges one value at a
+// time. The plain C++ reference is TransposePlain in nhwc.cc;
 // both only move values, so they agree bit for bit. The AVX-512 level uses
 // these too: the copy is bound by memory, not by vector width.
 #include <immintrin.h>
@@ -10,9 +10,10 @@
 namespace ort_roi {
 namespace {
 
-void Transpose8(const float* x, int64_t plane, float* out, int64_t channels) {
+// Tile [8 rows `stride` apart, 8 columns] to [8 rows `out_stride` apart, 8].
+void Transpose8(const float* x, int64_t stride, float* out, int64_t out_stride) {
   __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(x + i * plane);
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(x + i * stride);
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -24,50 +25,48 @@ void Transpose8(const float* x, int64_t plane, float* out, int64_t channels) {
     r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
   }
   for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(out + i * channels, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(out + (i + 4) * channels, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    _mm256_storeu_ps(out + i * out_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(out + (i + 4) * out_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
   }
 }
 
-void Transpose4(const double* x, int64_t plane, double* out, int64_t channels) {
+void Transpose4(const double* x, int64_t stride, double* out, int64_t out_stride) {
   __m256d r[4], t[4];
-  for (int i = 0; i < 4; ++i) r[i] = _mm256_loadu_pd(x + i * plane);
+  for (int i = 0; i < 4; ++i) r[i] = _mm256_loadu_pd(x + i * stride);
   t[0] = _mm256_unpacklo_pd(r[0], r[1]);
   t[1] = _mm256_unpackhi_pd(r[0], r[1]);
   t[2] = _mm256_unpacklo_pd(r[2], r[3]);
   t[3] = _mm256_unpackhi_pd(r[2], r[3]);
   _mm256_storeu_pd(out, _mm256_permute2f128_pd(t[0], t[2], 0x20));
-  _mm256_storeu_pd(out + channels, _mm256_permute2f128_pd(t[1], t[3], 0x20));
-  _mm256_storeu_pd(out + 2 * channels, _mm256_permute2f128_pd(t[0], t[2], 0x31));
-  _mm256_storeu_pd(out + 3 * channels, _mm256_permute2f128_pd(t[1], t[3], 0x31));
+  _mm256_storeu_pd(out + out_stride, _mm256_permute2f128_pd(t[1], t[3], 0x20));
+  _mm256_storeu_pd(out + 2 * out_stride, _mm256_permute2f128_pd(t[0], t[2], 0x31));
+  _mm256_storeu_pd(out + 3 * out_stride, _mm256_permute2f128_pd(t[1], t[3], 0x31));
 }
 
-// One row of `channels` planes (`plane` apart) to [width, channels], in
-// kTile x kTile tiles; what the tiles leave, one value at a time.
+// out[j * rows + i] = x[i * stride + j] in kTile x kTile tiles; what the
+// tiles leave, one value at a time.
 template <int kTile, typename T, typename Tile>
-void Row(const T* x, int64_t channels, int64_t plane, int64_t width, T* out, Tile tile) {
-  const int64_t c_tiles = channels / kTile * kTile, w_tiles = width / kTile * kTile;
-  for (int64_t c = 0; c < c_tiles; c += kTile) {
-    for (int64_t w = 0; w < w_tiles; w += kTile) tile(x + c * plane + w, plane, out + w * channels + c, channels);
-    for (int64_t w = w_tiles; w < width; ++w) {
-      for (int64_t i = c; i < c + kTile; ++i) out[w * channels + i] = x[i * plane + w];
+void TransposeTiled(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, Tile tile) {
+  const int64_t i_tiles = rows / kTile * kTile, j_tiles = cols / kTile * kTile;
+  for (int64_t i = 0; i < i_tiles; i += kTile) {
+    for (int64_t j = 0; j < j_tiles; j += kTile) tile(x + i * stride + j, stride, out + j * rows + i, rows);
+    for (int64_t j = j_tiles; j < cols; ++j) {
+      for (int64_t k = i; k < i + kTile; ++k) out[j * rows + k] = x[k * stride + j];
     }
   }
-  for (int64_t w = 0; w < width; ++w) {
-    for (int64_t i = c_tiles; i < channels; ++i) out[w * channels + i] = x[i * plane + w];
+  for (int64_t j = 0; j < cols; ++j) {
+    for (int64_t k = i_tiles; k < rows; ++k) out[j * rows + k] = x[k * stride + j];
   }
 }
 
 }  // namespace
 
-void RowToChannelsLastAvx2(const float* x, int64_t channels, int64_t plane, int64_t width,
-                           float* out) {
-  Row<8>(x, channels, plane, width, out, Transpose8);
+void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out) {
+  TransposeTiled<8>(x, rows, stride, cols, out, Transpose8);
 }
 
-void RowToChannelsLastAvx2(const double* x, int64_t channels, int64_t plane, int64_t width,
-                           double* out) {
-  Row<4>(x, channels, plane, width, out, Transpose4);
+void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out) {
+  TransposeTiled<4>(x, rows, stride, cols, out, Transpose4);
 }
 
 }  // namespace ort_roi

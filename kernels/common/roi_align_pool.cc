@@ -176,9 +176,7 @@ void PoolRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const Layout<
                            p.pooled_h, p.pooled_w, n, b.count, s.out.data()};
     PoolRoiBlock(r);
     // Bin-major to the output's [channels, bins].
-    for (int64_t c = 0; c < n; ++c) {
-      for (int64_t j = 0; j < bins; ++j) out[c * bins + j] = s.out[j * n + c];
-    }
+    Transpose(s.out.data(), bins, n, n, out);
   });
 }
 
