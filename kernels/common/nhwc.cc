@@ -8,9 +8,11 @@
 namespace ort_roi {
 
 #if ORT_ROI_X86_VARIANTS
-// nhwc_avx2.cc (also used at the AVX-512 level).
+// nhwc_avx2.cc (also used at the AVX-512 level: the copies are bound by
+// memory, not by vector width).
 void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out);
 void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out);
+void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out);
 #endif
 
 namespace {
@@ -38,11 +40,9 @@ void TransposePlain(const T* x, int64_t rows, int64_t stride, int64_t cols, T* o
 template <typename T>
 void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
 #if ORT_ROI_X86_VARIANTS
-  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
-    if (ActiveIsa() != Isa::kScalar) {
-      TransposeAvx2(x, rows, stride, cols, out);
-      return;
-    }
+  if (ActiveIsa() != Isa::kScalar) {
+    TransposeAvx2(x, rows, stride, cols, out);
+    return;
   }
 #endif
   TransposePlain(x, rows, stride, cols, out);

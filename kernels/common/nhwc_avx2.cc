@@ -1,14 +1,36 @@
-// AVX2 Transpose (nhwc.h) for 4- and 8-byte elements: 8 x 8 (float) and
-// 4 x 4 (double) tiles transposed in registers, the edges one value at a
-// time. The plain C++ reference is TransposePlain in nhwc.cc;
+// AVX2 Transpose (nhwc.h): 8 x 8 tiles of float and float16 and 4 x 4 of
+// double transposed in registers, the edges one value at a time. The plain C++ reference is TransposePlain in nhwc.cc;
 // both only move values, so they agree bit for bit. The AVX-512 level uses
 // these too: the copy is bound by memory, not by vector width.
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "common/half.h"
+
 namespace ort_roi {
 namespace {
+
+// 16-bit values: interleave pairs, then pairs of pairs, then halves.
+void Transpose8x16(const Half* x, int64_t stride, Half* out, int64_t out_stride) {
+  __m128i a[8], b[8];
+  for (int i = 0; i < 8; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i * stride));
+  for (int i = 0; i < 8; i += 2) {
+    b[i] = _mm_unpacklo_epi16(a[i], a[i + 1]);
+    b[i + 1] = _mm_unpackhi_epi16(a[i], a[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    a[i] = _mm_unpacklo_epi32(b[i], b[i + 2]);
+    a[i + 1] = _mm_unpackhi_epi32(b[i], b[i + 2]);
+    a[i + 2] = _mm_unpacklo_epi32(b[i + 1], b[i + 3]);
+    a[i + 3] = _mm_unpackhi_epi32(b[i + 1], b[i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i * out_stride), _mm_unpacklo_epi64(a[i], a[i + 4]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (2 * i + 1) * out_stride),
+                     _mm_unpackhi_epi64(a[i], a[i + 4]));
+  }
+}
 
 // Tile [8 rows `stride` apart, 8 columns] to [8 rows `out_stride` apart, 8].
 void Transpose8(const float* x, int64_t stride, float* out, int64_t out_stride) {
@@ -67,6 +89,10 @@ void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, f
 
 void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out) {
   TransposeTiled<4>(x, rows, stride, cols, out, Transpose4);
+}
+
+void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out) {
+  TransposeTiled<8>(x, rows, stride, cols, out, Transpose8x16);
 }
 
 }  // namespace ort_roi
