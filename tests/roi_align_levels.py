@@ -48,6 +48,13 @@ def cases():
             x = rng.standard_normal((1, c, 40, 50)).astype(dtype)
             r = np.array([[0, 3.3, 4.1, 9.7, 8.2]], dtype)
             out.append((f"one_roi c={c} {np.dtype(dtype).name}", x, r, (2, 2), 1.0, 2, False))
+        # Many rois in one corner of a larger map, on both images: only the
+        # tiles they read are copied to channels-last.
+        x = rng.standard_normal((2, 33, 70, 90)).astype(dtype)
+        xy = rng.uniform(-2, 20, (300, 2))
+        r = np.concatenate([rng.integers(0, 2, (300, 1)), xy, xy + rng.uniform(0, 12, (300, 2))], 1)
+        out.append((f"clustered_rois {np.dtype(dtype).name}", x, r.astype(dtype), (2, 3), 1.0, -1,
+                    True))
         # Few rois, many channels; and many rois, few channels, at a scale.
         x = rng.standard_normal((1, 300, 9, 12)).astype(dtype)
         out.append((f"few_rois_many_channels {np.dtype(dtype).name}", x,

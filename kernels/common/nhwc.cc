@@ -50,16 +50,31 @@ void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
 
 template <typename T>
 void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height, int64_t width,
-                    int64_t c_begin, int64_t count, const unsigned char* wanted, T* out,
+                    int64_t c_begin, int64_t count, const unsigned char* tiles, T* out,
                     const ParallelFor& parallel_for) {
   const int64_t plane = height * width;
+  const int64_t tiles_y = (height + kPixelTile - 1) / kPixelTile;
+  const int64_t tiles_x = (width + kPixelTile - 1) / kPixelTile;
   parallel_for(static_cast<size_t>(images * height), [&](size_t t) {
     const int64_t n = static_cast<int64_t>(t) / height;
     const int64_t h = static_cast<int64_t>(t) % height;
-    if (wanted != nullptr && wanted[n] == 0) return;
-    // Row h of the `count` planes, transposed: [width, count].
-    Transpose(x + (n * channels + c_begin) * plane + h * width, count, plane, width,
-              out + (n * height + h) * width * count);
+    const T* row = x + (n * channels + c_begin) * plane + h * width;
+    T* row_out = out + (n * height + h) * width * count;
+    const unsigned char* marked =
+        tiles == nullptr ? nullptr : tiles + (n * tiles_y + h / kPixelTile) * tiles_x;
+    // Each run of marked tiles of row h, its `count` planes transposed:
+    // [run width, count].
+    for (int64_t i = 0; i < tiles_x;) {
+      if (marked != nullptr && marked[i] == 0) {
+        ++i;
+        continue;
+      }
+      int64_t j = i + 1;
+      while (j < tiles_x && (marked == nullptr || marked[j] != 0)) ++j;
+      const int64_t x0 = i * kPixelTile, x1 = std::min(width, j * kPixelTile);
+      Transpose(row + x0, count, plane, x1 - x0, row_out + x0 * count);
+      i = j;
+    }
   });
 }
 

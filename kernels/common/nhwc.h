@@ -28,15 +28,19 @@ T* TakeHostScratch(const HostScratch& scratch, size_t count, std::unique_ptr<T[]
   return owned->get();
 }
 
+// Pixel tiles of ToChannelsLast's `tiles` are kPixelTile x kPixelTile.
+constexpr int64_t kPixelTile = 16;
+
 // out[n, h, w, c] = x[n, c_begin + c, h, w] for c in [0, count), for the
-// images n with wanted[n] != 0 (all when `wanted` is null); other images of
-// `out` are left as they are. x is [images, channels, height, width], out
+// pixels of the tiles marked in `tiles` ([images, ceil(height / kPixelTile),
+// ceil(width / kPixelTile)], nonzero: copy; null: every pixel); the rest of
+// `out` is left as it is. x is [images, channels, height, width], out
 // [images, height, width, count]. Split over (image, row) tasks; each row is
-// copied in square tiles so that both sides stay in cache. T is float,
+// transposed in square tiles so that both sides stay in cache. T is float,
 // double or Half.
 template <typename T>
 void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height, int64_t width,
-                    int64_t c_begin, int64_t count, const unsigned char* wanted, T* out,
+                    int64_t c_begin, int64_t count, const unsigned char* tiles, T* out,
                     const ParallelFor& parallel_for);
 
 // out[j * rows + i] = x[i * stride + j] for i < rows, j < cols: the rows x

@@ -135,6 +135,56 @@ void SpatialOrder(const T* rois, const int64_t* roi_index, int64_t count,
   for (int64_t i = 0; i < count; ++i) (*order)[static_cast<size_t>(i)] = keyed[static_cast<size_t>(i)].second;
 }
 
+// The pixels [*lo, *hi] along an axis of `size` that samples between start
+// and start + extent can read (bilinear.h: none outside [-1, size], else
+// floor(coord) and the next), with a pixel to spare each side for rounding;
+// false when none.
+template <typename A>
+bool PixelSpan(A start, A extent, int64_t size, int64_t* lo, int64_t* hi) {
+  A a = start, b = start + extent;
+  if (b < a) std::swap(a, b);
+  if (b < A(-1) || a > static_cast<A>(size)) return false;
+  a = std::max(a, A(0));
+  b = std::min(b, static_cast<A>(size));
+  *lo = std::max<int64_t>(0, static_cast<int64_t>(a) - 1);
+  *hi = std::min<int64_t>(size - 1, static_cast<int64_t>(b) + 2);
+  return true;
+}
+
+// Marks in `tiles` ([batch, tiles_y, tiles_x] of kPixelTile pixels) the
+// tiles the rois' samples read; returns how many.
+template <typename T>
+int64_t MarkTiles(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const T* rois,
+                  typename Acc<T>::type spatial_scale, const std::vector<int64_t>& order,
+                  std::vector<unsigned char>* tiles) {
+  using A = typename Acc<T>::type;
+  const int64_t tiles_y = (map.height + kPixelTile - 1) / kPixelTile;
+  const int64_t tiles_x = (map.width + kPixelTile - 1) / kPixelTile;
+  tiles->assign(static_cast<size_t>(map.batch * tiles_y * tiles_x), 0);
+  int64_t marked = 0;
+  for (const int64_t k : order) {
+    A roi[5];
+    for (int j = 0; j < 5; ++j) roi[j] = Load<A>(rois[k * 5 + j]);
+    const RoIAlignBox<A> b = MakeRoIAlignBox(roi + 1, spatial_scale, p.aligned, p.pooled_h,
+                                             p.pooled_w, p.sampling_ratio);
+    int64_t y0, y1, x0, x1;
+    if (!b.finite || b.grid_h == 0 || b.grid_w == 0 ||
+        !PixelSpan(b.start_h, b.bin_h * static_cast<A>(p.pooled_h), map.height, &y0, &y1) ||
+        !PixelSpan(b.start_w, b.bin_w * static_cast<A>(p.pooled_w), map.width, &x0, &x1)) {
+      continue;
+    }
+    unsigned char* image = tiles->data() + static_cast<int64_t>(roi[0]) * tiles_y * tiles_x;
+    for (int64_t ty = y0 / kPixelTile; ty <= y1 / kPixelTile; ++ty) {
+      for (int64_t tx = x0 / kPixelTile; tx <= x1 / kPixelTile; ++tx) {
+        unsigned char& t = image[ty * tiles_x + tx];
+        marked += t == 0;
+        t = 1;
+      }
+    }
+  }
+  return marked;
+}
+
 // Where channels [c_begin, c_end) of a map lie: image n at data + n *
 // image; channel c_begin + j, row r, column q at j * cs + r * rs + q * xs.
 // Tasks pool `task_block` channels of one roi.
@@ -198,21 +248,16 @@ template <typename T>
 void RoIAlignRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const T* rois,
                   typename Acc<T>::type spatial_scale, const int64_t* roi_index, int64_t count,
                   T* y, const ParallelFor& parallel_for, const HostScratch& scratch) {
-  using A = typename Acc<T>::type;
   if (count == 0 || map.channels == 0) return;
   std::vector<int64_t> order;
   SpatialOrder(rois, roi_index, count, &order);
   const int64_t plane = map.height * map.width;
 
-  // Only the images some roi reads are copied.
-  std::vector<unsigned char> wanted(static_cast<size_t>(map.batch), 0);
-  int64_t images = 0;
-  for (const int64_t k : order) {
-    unsigned char& w = wanted[static_cast<size_t>(Load<A>(rois[k * 5]))];
-    images += w == 0;
-    w = 1;
-  }
-  if (!ChannelsLastPays(count, p.pooled_h * p.pooled_w, images * plane)) {
+  // Only the tiles of pixels some roi reads are copied.
+  std::vector<unsigned char> tiles;
+  const int64_t marked = MarkTiles(p, map, rois, spatial_scale, order, &tiles);
+  const int64_t pixels = std::min(marked * kPixelTile * kPixelTile, map.batch * plane);
+  if (!ChannelsLastPays(count, p.pooled_h * p.pooled_w, pixels)) {
     const Layout<T> nchw{map.data, map.channels * plane, plane, map.width, 1,
                          0, map.channels, ChannelBlock(count, map.channels)};
     PoolRois(p, map, nchw, rois, spatial_scale, order, y, parallel_for);
@@ -223,7 +268,7 @@ void RoIAlignRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const T* 
   T* buffer = TakeHostScratch<T>(scratch, static_cast<size_t>(map.batch * plane * block), &owned);
   for (int64_t c = 0; c < map.channels; c += block) {
     const int64_t n = std::min(block, map.channels - c);
-    ToChannelsLast(map.data, map.batch, map.channels, map.height, map.width, c, n, wanted.data(),
+    ToChannelsLast(map.data, map.batch, map.channels, map.height, map.width, c, n, tiles.data(),
                    buffer, parallel_for);
     const Layout<T> cl{buffer, plane * n, 1, map.width * n, n, c, c + n, n};
     PoolRois(p, map, cl, rois, spatial_scale, order, y, parallel_for);
