@@ -37,17 +37,28 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def medians_taking_turns(fns: dict, repeat: int) -> dict[str, float]:
-    """Median ms of each function, run in turn (one run of each per round) so
-    that a shared machine's load falls on all of them alike."""
+# Median process CPU ms per call (every thread's), by case and runtime, as
+# medians_taking_turns measures them: on a loaded machine, where wall times
+# mostly say who waited for a core, the work each side does.
+CPU_MS: dict[str, dict[str, float]] = {}
+
+
+def medians_taking_turns(fns: dict, repeat: int, case: str | None = None) -> dict[str, float]:
+    """Median wall ms of each function, run in turn (one run of each per
+    round) so that a shared machine's load falls on all of them alike; with
+    `case`, CPU_MS[case] gets the CPU medians."""
     for fn in fns.values():
         fn()  # warm-up
     times = {name: [] for name in fns}
+    cpu = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - t0) * 1e3)
+            cpu[name].append((time.process_time() - c0) * 1e3)
+    if case is not None:
+        CPU_MS[case] = {name: statistics.median(t) for name, t in cpu.items()}
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -114,7 +125,7 @@ def ours_roi_align(x, rois, size, threads, aligned, ratio=2, scale=0.25):
     return lambda: s.run(None, {"X": x, "rois": rois})
 
 
-def bench_roi_align(x, rois, threads, repeat, aligned, size=7, dtypes=True):
+def bench_roi_align(x, rois, threads, repeat, aligned, size=7, dtypes=True, case=None):
     attrs = dict(output_height=size, output_width=size, spatial_scale=0.25, sampling_ratio=2)
     builtin = session([helper.make_node(
         "RoiAlign", ["X", "boxes", "idx"], ["Y"], mode="avg",
@@ -132,7 +143,7 @@ def bench_roi_align(x, rois, threads, repeat, aligned, size=7, dtypes=True):
         for dt in (np.float16, np.float64):
             fns[f"ort_roi {np.dtype(dt).name}"] = ours_roi_align(
                 x.astype(dt), rois.astype(dt), size, threads, aligned)
-    return medians_taking_turns(fns, repeat)
+    return medians_taking_turns(fns, repeat, case)
 
 
 # An 800x1216 image's FPN levels P2-P5 (strides 4 to 32), as torchvision's
@@ -141,7 +152,7 @@ FPN_SHAPES = [(200, 304), (100, 152), (50, 76), (25, 38)]
 IMAGE = (800, 1216)
 
 
-def bench_multi_scale(rng, k, size, threads, repeat, channels=256):
+def bench_multi_scale(rng, k, size, threads, repeat, channels=256, case=None):
     feats = {str(i): rng.standard_normal((1, channels, h, w), dtype=np.float32)
              for i, (h, w) in enumerate(FPN_SHAPES)}
     rois = proposals(rng, k, *IMAGE, 8, 600)
@@ -158,7 +169,7 @@ def bench_multi_scale(rng, k, size, threads, repeat, channels=256):
     return medians_taking_turns({
         "ort_roi": lambda: ours.run(None, feeds),
         "torchvision MultiScaleRoIAlign": lambda: pooler(tf, tb, [IMAGE]),
-    }, repeat)
+    }, repeat, case)
 
 
 def bench_roi_pool(x, rois, threads, repeat):
@@ -193,19 +204,22 @@ def main() -> None:
     rng = np.random.default_rng(1)
     cases = {}
     if args.only in (None, "align"):
-        cases["RoIAlign box head 7x7"] = bench_roi_align(x, rois, args.threads, args.repeat, False)
-        cases["RoIAlign box head aligned"] = bench_roi_align(x, rois, args.threads, args.repeat,
-                                                             True, dtypes=False)
-        cases["RoIAlign mask head 14x14"] = bench_roi_align(x, rois[:100], args.threads,
-                                                            args.repeat, False, size=14)
+        for case, r, size, aligned, dtypes in (
+                ("RoIAlign box head 7x7", rois, 7, False, True),
+                ("RoIAlign box head aligned", rois, 7, True, False),
+                ("RoIAlign mask head 14x14", rois[:100], 14, False, True)):
+            cases[case] = bench_roi_align(x, r, args.threads, args.repeat, aligned, size, dtypes,
+                                          case)
     if args.only in (None, "multi_scale"):
-        cases["MultiScaleRoIAlign box head"] = bench_multi_scale(rng, args.rois, 7, args.threads,
-                                                                 args.repeat)
-        cases["MultiScaleRoIAlign mask head"] = bench_multi_scale(rng, 100, 14, args.threads,
-                                                                  args.repeat)
+        for case, k, size in (("MultiScaleRoIAlign box head", args.rois, 7),
+                              ("MultiScaleRoIAlign mask head", 100, 14)):
+            cases[case] = bench_multi_scale(rng, k, size, args.threads, args.repeat, case=case)
     if args.only in (None, "pool"):
         cases["RoIPool"] = bench_roi_pool(x, rois, args.threads, args.repeat)
     print_ratios(cases)
+    if CPU_MS:
+        print("\nprocess CPU ms per call (all threads; the work, whatever the machine's load):")
+        print_ratios(CPU_MS)
 
 
 if __name__ == "__main__":
