@@ -42,8 +42,8 @@ def cases():
             r = rois_for(rng, 40, 2, 11, 14).astype(dtype)
             for ratio in (-1, 2):
                 for aligned in (False, True):
-                    out.append((f"many_rois c={c} sr={ratio} aligned={aligned} {np.dtype(dtype).name}",
-                                x, r, (3, 4), 1.0, ratio, aligned))
+                    name = f"many_rois c={c} sr={ratio} aligned={aligned} {np.dtype(dtype).name}"
+                    out.append((name, x, r, (3, 4), 1.0, ratio, aligned))
             # One small roi on a larger map: pooled from NCHW.
             x = rng.standard_normal((1, c, 40, 50)).astype(dtype)
             r = np.array([[0, 3.3, 4.1, 9.7, 8.2]], dtype)
@@ -55,6 +55,11 @@ def cases():
         r = np.concatenate([rng.integers(0, 2, (300, 1)), xy, xy + rng.uniform(0, 12, (300, 2))], 1)
         out.append((f"clustered_rois {np.dtype(dtype).name}", x, r.astype(dtype), (2, 3), 1.0, -1,
                     True))
+        # A few rois spread over a map, fewer bins than pixels: copied and
+        # pooled a channel block at a time.
+        x = rng.standard_normal((1, 70, 40, 50)).astype(dtype)
+        out.append((f"spread_rois {np.dtype(dtype).name}", x,
+                    rois_for(rng, 3, 1, 40, 50).astype(dtype), (3, 3), 1.0, 2, False))
         # Few rois, many channels; and many rois, few channels, at a scale.
         x = rng.standard_normal((1, 300, 9, 12)).astype(dtype)
         out.append((f"few_rois_many_channels {np.dtype(dtype).name}", x,

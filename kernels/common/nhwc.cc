@@ -50,30 +50,34 @@ void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
 
 template <typename T>
 void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height, int64_t width,
-                    int64_t c_begin, int64_t count, const unsigned char* tiles, T* out,
-                    const ParallelFor& parallel_for) {
+                    int64_t c_begin, int64_t c_end, int64_t block, const unsigned char* tiles,
+                    T* out, const ParallelFor& parallel_for) {
   const int64_t plane = height * width;
   const int64_t tiles_y = (height + kPixelTile - 1) / kPixelTile;
   const int64_t tiles_x = (width + kPixelTile - 1) / kPixelTile;
   parallel_for(static_cast<size_t>(images * height), [&](size_t t) {
     const int64_t n = static_cast<int64_t>(t) / height;
     const int64_t h = static_cast<int64_t>(t) % height;
-    const T* row = x + (n * channels + c_begin) * plane + h * width;
-    T* row_out = out + (n * height + h) * width * count;
     const unsigned char* marked =
         tiles == nullptr ? nullptr : tiles + (n * tiles_y + h / kPixelTile) * tiles_x;
-    // Each run of marked tiles of row h, its `count` planes transposed:
-    // [run width, count].
-    for (int64_t i = 0; i < tiles_x;) {
-      if (marked != nullptr && marked[i] == 0) {
-        ++i;
-        continue;
+    for (int64_t c = c_begin; c < c_end; c += block) {
+      const int64_t count = std::min(block, c_end - c);
+      const T* row = x + (n * channels + c) * plane + h * width;
+      T* row_out = out + (c - c_begin) / block * images * plane * block +
+                   (n * height + h) * width * count;
+      // Each run of marked tiles of row h, its `count` planes transposed:
+      // [run width, count].
+      for (int64_t i = 0; i < tiles_x;) {
+        if (marked != nullptr && marked[i] == 0) {
+          ++i;
+          continue;
+        }
+        int64_t j = i + 1;
+        while (j < tiles_x && (marked == nullptr || marked[j] != 0)) ++j;
+        const int64_t x0 = i * kPixelTile, x1 = std::min(width, j * kPixelTile);
+        Transpose(row + x0, count, plane, x1 - x0, row_out + x0 * count);
+        i = j;
       }
-      int64_t j = i + 1;
-      while (j < tiles_x && (marked == nullptr || marked[j] != 0)) ++j;
-      const int64_t x0 = i * kPixelTile, x1 = std::min(width, j * kPixelTile);
-      Transpose(row + x0, count, plane, x1 - x0, row_out + x0 * count);
-      i = j;
     }
   });
 }
@@ -82,10 +86,10 @@ template void Transpose<float>(const float*, int64_t, int64_t, int64_t, float*);
 template void Transpose<double>(const double*, int64_t, int64_t, int64_t, double*);
 template void Transpose<Half>(const Half*, int64_t, int64_t, int64_t, Half*);
 template void ToChannelsLast<float>(const float*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                    int64_t, const unsigned char*, float*, const ParallelFor&);
+                                    int64_t, int64_t, const unsigned char*, float*, const ParallelFor&);
 template void ToChannelsLast<double>(const double*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                     int64_t, const unsigned char*, double*, const ParallelFor&);
+                                     int64_t, int64_t, const unsigned char*, double*, const ParallelFor&);
 template void ToChannelsLast<Half>(const Half*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                   int64_t, const unsigned char*, Half*, const ParallelFor&);
+                                   int64_t, int64_t, const unsigned char*, Half*, const ParallelFor&);
 
 }  // namespace ort_roi

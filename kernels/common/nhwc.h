@@ -31,17 +31,18 @@ T* TakeHostScratch(const HostScratch& scratch, size_t count, std::unique_ptr<T[]
 // Pixel tiles of ToChannelsLast's `tiles` are kPixelTile x kPixelTile.
 constexpr int64_t kPixelTile = 16;
 
-// out[n, h, w, c] = x[n, c_begin + c, h, w] for c in [0, count), for the
-// pixels of the tiles marked in `tiles` ([images, ceil(height / kPixelTile),
-// ceil(width / kPixelTile)], nonzero: copy; null: every pixel); the rest of
-// `out` is left as it is. x is [images, channels, height, width], out
-// [images, height, width, count]. Split over (image, row) tasks; each row is
+// Channels [c_begin, c_end) of x ([images, channels, height, width]) to
+// channels-last blocks of `block` channels (the last maybe narrower, wb):
+// block j at out + j * images * height * width * block, as [images, height,
+// width, wb]. Only the pixels of the tiles marked in `tiles` ([images,
+// ceil(height / kPixelTile), ceil(width / kPixelTile)], nonzero: copy; null:
+// every pixel) are written. Split over (image, row) tasks; each row is
 // transposed in square tiles so that both sides stay in cache. T is float,
 // double or Half.
 template <typename T>
 void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height, int64_t width,
-                    int64_t c_begin, int64_t count, const unsigned char* tiles, T* out,
-                    const ParallelFor& parallel_for);
+                    int64_t c_begin, int64_t c_end, int64_t block, const unsigned char* tiles,
+                    T* out, const ParallelFor& parallel_for);
 
 // out[j * rows + i] = x[i * stride + j] for i < rows, j < cols: the rows x
 // cols matrix at x (rows `stride` apart) transposed into out, with the

@@ -1,7 +1,8 @@
 // AVX2 Transpose (nhwc.h): 8 x 8 tiles of float and float16 and 4 x 4 of
-// double transposed in registers, the edges one value at a time. The plain C++ reference is TransposePlain in nhwc.cc;
-// both only move values, so they agree bit for bit. The AVX-512 level uses
-// these too: the copy is bound by memory, not by vector width.
+// double transposed in registers, the edges one value at a time. The plain
+// C++ reference is TransposePlain in nhwc.cc; both only move values, so they
+// agree bit for bit. The AVX-512 level uses these too: the copies are bound
+// by memory, not by vector width.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -14,7 +15,9 @@ namespace {
 // 16-bit values: interleave pairs, then pairs of pairs, then halves.
 void Transpose8x16(const Half* x, int64_t stride, Half* out, int64_t out_stride) {
   __m128i a[8], b[8];
-  for (int i = 0; i < 8; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i * stride));
+  for (int i = 0; i < 8; ++i) {
+    a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i * stride));
+  }
   for (int i = 0; i < 8; i += 2) {
     b[i] = _mm_unpacklo_epi16(a[i], a[i + 1]);
     b[i + 1] = _mm_unpackhi_epi16(a[i], a[i + 1]);
@@ -26,7 +29,8 @@ void Transpose8x16(const Half* x, int64_t stride, Half* out, int64_t out_stride)
     a[i + 3] = _mm_unpackhi_epi32(b[i + 1], b[i + 3]);
   }
   for (int i = 0; i < 4; ++i) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i * out_stride), _mm_unpacklo_epi64(a[i], a[i + 4]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i * out_stride),
+                     _mm_unpacklo_epi64(a[i], a[i + 4]));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (2 * i + 1) * out_stride),
                      _mm_unpackhi_epi64(a[i], a[i + 4]));
   }
@@ -71,7 +75,9 @@ template <int kTile, typename T, typename Tile>
 void TransposeTiled(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, Tile tile) {
   const int64_t i_tiles = rows / kTile * kTile, j_tiles = cols / kTile * kTile;
   for (int64_t i = 0; i < i_tiles; i += kTile) {
-    for (int64_t j = 0; j < j_tiles; j += kTile) tile(x + i * stride + j, stride, out + j * rows + i, rows);
+    for (int64_t j = 0; j < j_tiles; j += kTile) {
+      tile(x + i * stride + j, stride, out + j * rows + i, rows);
+    }
     for (int64_t j = j_tiles; j < cols; ++j) {
       for (int64_t k = i; k < i + kTile; ++k) out[j * rows + k] = x[k * stride + j];
     }

@@ -84,7 +84,8 @@ void BuildTaps(A start, A bin, int64_t grid, int64_t pooled, int64_t size, int64
   begin->assign(1, 0);
   for (int64_t p = 0; p < pooled; ++p) {
     for (int64_t i = 0; i < grid; ++i) {
-      const AxisTap<A> t = BilinearAxisTap(SampleCoord(start, bin, p, i, grid), static_cast<int>(size));
+      const AxisTap<A> t =
+          BilinearAxisTap(SampleCoord(start, bin, p, i, grid), static_cast<int>(size));
       if (t.valid) taps->push_back({t.low * stride, t.high * stride, t.w_low, t.w_high});
     }
     begin->push_back(static_cast<int64_t>(taps->size()));
@@ -132,7 +133,7 @@ void SpatialOrder(const T* rois, const int64_t* roi_index, int64_t count,
   }
   std::sort(keyed.begin(), keyed.end());
   order->resize(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) (*order)[static_cast<size_t>(i)] = keyed[static_cast<size_t>(i)].second;
+  for (size_t i = 0; i < keyed.size(); ++i) (*order)[i] = keyed[i].second;
 }
 
 // The pixels [*lo, *hi] along an axis of `size` that samples between start
@@ -196,18 +197,22 @@ struct Layout {
   int64_t task_block;
 };
 
-// Every roi of `order` from the channels `at` holds, into y.
+// Every roi of `order` from the channels layouts[0 .. layouts) hold, into
+// y: tasks by layout, then roi, then task block.
 template <typename T>
-void PoolRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const Layout<T>& at,
-              const T* rois, typename Acc<T>::type spatial_scale, const std::vector<int64_t>& order,
-              T* y, const ParallelFor& parallel_for) {
+void PoolRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const Layout<T>* layouts,
+              int64_t num_layouts, const T* rois, typename Acc<T>::type spatial_scale,
+              const std::vector<int64_t>& order, T* y, const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
   const int64_t count = static_cast<int64_t>(order.size());
   const int64_t bins = p.pooled_h * p.pooled_w;
-  const int64_t blocks = (at.c_end - at.c_begin + at.task_block - 1) / at.task_block;
-  parallel_for(static_cast<size_t>(count * blocks), [&](size_t t) {
-    const int64_t k = order[static_cast<size_t>(t) / blocks];
-    const int64_t c_begin = at.c_begin + (static_cast<int64_t>(t) % blocks) * at.task_block;
+  const Layout<T>& first = layouts[0];
+  const int64_t blocks = (first.c_end - first.c_begin + first.task_block - 1) / first.task_block;
+  parallel_for(static_cast<size_t>(num_layouts * count * blocks), [&](size_t task) {
+    const int64_t t = static_cast<int64_t>(task);
+    const Layout<T>& at = layouts[t / (count * blocks)];
+    const int64_t k = order[static_cast<size_t>(t % (count * blocks) / blocks)];
+    const int64_t c_begin = at.c_begin + (t % blocks) * at.task_block;
     const int64_t n = std::min(at.c_end, c_begin + at.task_block) - c_begin;
     T* out = y + (k * map.channels + c_begin) * bins;
     A roi[5];
@@ -215,7 +220,7 @@ void PoolRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const Layout<
     const RoIAlignBox<A> b = MakeRoIAlignBox(roi + 1, spatial_scale, p.aligned, p.pooled_h,
                                              p.pooled_w, p.sampling_ratio);
     if (!b.finite) {
-      for (int64_t c = 0; c < n; ++c) std::fill(out + c * bins, out + (c + 1) * bins, Store<T>(A(0)));
+      std::fill(out, out + n * bins, Store<T>(A(0)));
       return;
     }
     Scratch<T>& s = ThreadScratch<T>();
@@ -260,18 +265,34 @@ void RoIAlignRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const T* 
   if (!ChannelsLastPays(count, p.pooled_h * p.pooled_w, pixels)) {
     const Layout<T> nchw{map.data, map.channels * plane, plane, map.width, 1,
                          0, map.channels, ChannelBlock(count, map.channels)};
-    PoolRois(p, map, nchw, rois, spatial_scale, order, y, parallel_for);
+    PoolRois(p, map, &nchw, 1, rois, spatial_scale, order, y, parallel_for);
     return;
   }
-  const int64_t block = std::min(map.channels, static_cast<int64_t>(kChannelsLastBlockBytes / sizeof(T)));
+  // Rounds of channel blocks: copy them (one parallel pass), then pool every
+  // roi from each in turn (another). With more bins than pixels (a box head)
+  // one round of every block measured fastest: the fewest waits for the
+  // slowest thread. With fewer (a mask head), a round per block: the roi
+  // pass reads the block while the copy left it in cache.
+  const int64_t block =
+      std::min(map.channels, static_cast<int64_t>(kChannelsLastBlockBytes / sizeof(T)));
+  const int64_t round =
+      count * p.pooled_h * p.pooled_w >= pixels ? map.channels : block;
+  const int64_t slot = map.batch * plane * block;
   std::unique_ptr<T[]> owned;
-  T* buffer = TakeHostScratch<T>(scratch, static_cast<size_t>(map.batch * plane * block), &owned);
-  for (int64_t c = 0; c < map.channels; c += block) {
-    const int64_t n = std::min(block, map.channels - c);
-    ToChannelsLast(map.data, map.batch, map.channels, map.height, map.width, c, n, tiles.data(),
-                   buffer, parallel_for);
-    const Layout<T> cl{buffer, plane * n, 1, map.width * n, n, c, c + n, n};
-    PoolRois(p, map, cl, rois, spatial_scale, order, y, parallel_for);
+  T* buffer = TakeHostScratch<T>(scratch, static_cast<size_t>(map.batch * plane * round), &owned);
+  std::vector<Layout<T>> layouts;
+  for (int64_t c0 = 0; c0 < map.channels; c0 += round) {
+    const int64_t c1 = std::min(map.channels, c0 + round);
+    ToChannelsLast(map.data, map.batch, map.channels, map.height, map.width, c0, c1, block,
+                   tiles.data(), buffer, parallel_for);
+    layouts.clear();
+    for (int64_t c = c0; c < c1; c += block) {
+      const int64_t n = std::min(block, c1 - c);
+      layouts.push_back({buffer + (c - c0) / block * slot, plane * n, 1, map.width * n, n, c,
+                         c + n, n});
+    }
+    PoolRois(p, map, layouts.data(), static_cast<int64_t>(layouts.size()), rois, spatial_scale,
+             order, y, parallel_for);
   }
 }
 

@@ -29,7 +29,9 @@ struct FloatLanes {
 struct HalfLanes : FloatLanes {
   using T = Half;
   // (The maskz forms: GCC 12 warns about the unmasked ones' undefined operand.)
-  static V Load(const T* p, M m) { return _mm512_maskz_cvtph_ps(m, _mm256_maskz_loadu_epi16(m, p)); }
+  static V Load(const T* p, M m) {
+    return _mm512_maskz_cvtph_ps(m, _mm256_maskz_loadu_epi16(m, p));
+  }
   static void Store(T* p, M m, V v) {
     _mm256_mask_storeu_epi16(
         p, m, _mm512_maskz_cvtps_ph(m, v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
@@ -107,7 +109,8 @@ void PoolBlock(const RoiBlock<typename L::T, typename L::A>& r) {
   using M = typename L::M;
   for (int64_t c = 0; c < r.channels; c += kChunk * L::kLanes) {
     const int64_t left = r.channels - c;
-    const int vectors = static_cast<int>(left >= kChunk * L::kLanes ? kChunk : (left + L::kLanes - 1) / L::kLanes);
+    const int vectors = static_cast<int>(
+        left >= kChunk * L::kLanes ? kChunk : (left + L::kLanes - 1) / L::kLanes);
     M mask[kChunk];
     for (int v = 0; v < vectors; ++v) {
       const int64_t lanes = left - v * L::kLanes;

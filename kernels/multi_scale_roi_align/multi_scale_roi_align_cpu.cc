@@ -2,6 +2,7 @@
 // level pools its rois into their rows of the output (no gather or scatter of
 // the rois' data). The per-roi work lives in common/roi_align_pool.h.
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "common/half.h"
@@ -47,10 +48,21 @@ void MultiScaleRoIAlignCpu(const MultiScaleRoIAlignParams& p, const MultiScaleRo
     }
   }
 
+  // One scratch buffer serves the levels in turn (largest first), so that
+  // the call never holds more than the largest level's.
+  void* held = nullptr;
+  size_t held_bytes = 0;
+  const HostScratch reused = [&](size_t bytes) -> void* {
+    if (bytes > held_bytes && scratch) {
+      held = scratch(bytes);
+      held_bytes = held != nullptr ? bytes : 0;
+    }
+    return bytes <= held_bytes ? held : nullptr;
+  };
   for (int64_t l = 0; l < levels; ++l) {
     const RoIAlignMap<T> map{x[l], s.batch, s.channels, s.heights[l], s.widths[l]};
     RoIAlignRois(pooling, map, rois, static_cast<A>(p.spatial_scales[l]),
-                 by_level.data() + first[l], first[l + 1] - first[l], y, parallel_for, scratch);
+                 by_level.data() + first[l], first[l + 1] - first[l], y, parallel_for, reused);
   }
 }
 
