@@ -16,7 +16,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
+
+if __name__ == "__main__" and "--spin" not in sys.argv:
+    # Idle threads sleep instead of spinning on every side (torch's OpenMP
+    # reads this once, at import): taking turns on a few shared cores, one
+    # side's spinning threads would otherwise take the cores from the next
+    # side's run, and count in its CPU time.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import onnxruntime as ort
@@ -80,6 +88,10 @@ def print_ratios(cases: dict[str, dict[str, float]],
                   + (f"  {note}" if note else ""))
 
 
+# ORT sessions' idle intra-op threads sleep rather than spin (see above);
+# --spin keeps ORT's and OpenMP's defaults.
+SPIN = True
+
 ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.float16: TensorProto.FLOAT16,
              np.float64: TensorProto.DOUBLE}
 
@@ -94,6 +106,8 @@ def session(nodes, inputs, output, threads, domain_ort_roi, out_type=TensorProto
     model = helper.make_model(graph, opset_imports=opsets, ir_version=8).SerializeToString()
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
+    if not SPIN:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if domain_ort_roi:
         return ort_roi.InferenceSession(model, so)
     return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
@@ -195,12 +209,18 @@ def main() -> None:
     p.add_argument("--rois", type=int, default=1000)
     p.add_argument("--only", choices=["align", "multi_scale", "pool"],
                    help="run one family of rows")
+    p.add_argument("--spin", action="store_true",
+                   help="keep ORT's and OpenMP's spinning idle threads (their defaults)")
     args = p.parse_args()
+    global SPIN
+    SPIN = args.spin
     torch.set_num_threads(args.threads)
     x, rois = make_inputs(args.rois)
     level = os.environ.get("ORT_ROI_ISA", "(unset: the processor's best)")
     print(f"X {list(x.shape)}, {len(rois)} rois (mask head: the first 100), {args.threads} "
-          f"threads every side, median of {args.repeat}, ORT_ROI_ISA={level}", flush=True)
+          f"threads every side, median of {args.repeat}, ORT_ROI_ISA={level}, idle threads "
+          f"{'spin (defaults)' if SPIN else 'sleep (OMP_WAIT_POLICY=PASSIVE, ORT allow_spinning=0)'}",
+          flush=True)
     rng = np.random.default_rng(1)
     cases = {}
     if args.only in (None, "align"):
