@@ -139,6 +139,27 @@ def ours_roi_align(x, rois, size, threads, aligned, ratio=2, scale=0.25):
     return lambda: s.run(None, {"X": x, "rois": rois})
 
 
+def openvino_roi_align(x, rois, size, threads):
+    """OpenVINO's CPU ROIAlign (opset 9, "avg": torchvision's aligned=False),
+    or None without the openvino package."""
+    try:
+        import openvino as ov
+        import openvino.opset9 as opset
+    except ImportError:
+        return None
+    k = len(rois)
+    data = opset.parameter(list(x.shape), np.float32)
+    boxes = opset.parameter([k, 4], np.float32)
+    index = opset.parameter([k], np.int32)
+    node = opset.roi_align(data, boxes, index, size, size, 2, 0.25, "avg")
+    compiled = ov.Core().compile_model(ov.Model([node], [data, boxes, index]), "CPU",
+                                       {"INFERENCE_NUM_THREADS": threads,
+                                        "INFERENCE_PRECISION_HINT": "f32"})
+    request = compiled.create_infer_request()
+    feeds = [x, rois[:, 1:].copy(), rois[:, 0].astype(np.int32)]
+    return lambda: request.infer(feeds)
+
+
 def bench_roi_align(x, rois, threads, repeat, aligned, size=7, dtypes=True, case=None):
     attrs = dict(output_height=size, output_width=size, spatial_scale=0.25, sampling_ratio=2)
     builtin = session([helper.make_node(
@@ -153,6 +174,9 @@ def bench_roi_align(x, rois, threads, repeat, aligned, size=7, dtypes=True, case
         "torchvision": lambda: torchvision.ops.roi_align(tx, tr, size, 0.25, 2, aligned),
         "onnxruntime RoiAlign": lambda: builtin.run(None, feeds_b),
     }
+    openvino = None if aligned else openvino_roi_align(x, rois, size, threads)
+    if openvino is not None:
+        fns["openvino ROIAlign"] = openvino
     if dtypes:
         for dt in (np.float16, np.float64):
             fns[f"ort_roi {np.dtype(dt).name}"] = ours_roi_align(
