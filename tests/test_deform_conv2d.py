@@ -191,11 +191,14 @@ def dyadic(rng, shape, low, high, step, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("shape", [
-    # K = 30*9 > kKc, Cout = 100 > kMc, 17*19 positions > kNc, two images in one chunk
+    # K = 30*9 > the k slice, Cout = 100 > a block of rows, two images in one chunk
     dict(n=2, cin=30, h=17, w=19, cout=100, k=(3, 3)),
     # 7x7 kernel over 64 channels: the columns need several chunks, some split mid-image
     dict(n=2, cin=64, h=40, w=40, cout=7, k=(7, 7)),
-], ids=["gemm_tiles", "several_chunks"])
+    # tails everywhere: Cout = 29 against register blocks of 6 and 14 rows, K = 23*9,
+    # 11*13 positions per image against panels of 8, 16 and 32; chunks of a few panels
+    dict(n=3, cin=23, h=11, w=13, cout=29, k=(3, 3)),
+], ids=["gemm_tiles", "several_chunks", "tails"])
 def test_blocking_and_chunking_are_exact(shape, dtype):
     rng = np.random.default_rng(9)
     n, cin, h, w, cout, (kh, kw) = (shape[k] for k in ("n", "cin", "h", "w", "cout", "k"))
