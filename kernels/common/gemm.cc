@@ -35,7 +35,7 @@ void Plain(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
 // Rows of A per packed block and k per slice: a block (mc x kc) stays in L2,
 // one B panel slice (kc x nr) in L1.
 constexpr int64_t kMc = 96, kKc = 256;
-constexpr int64_t kMcAvx512 = 112, kKcAvx512 = 192;
+constexpr int64_t kMcAvx512 = 112, kKcAvx512 = 128;
 
 }  // namespace
 

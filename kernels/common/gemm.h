@@ -67,11 +67,18 @@ void GemmBlock(const GemmKernel<A>& kern, const TA* a, int64_t lda, int64_t m0, 
   for (int64_t k0 = 0; k0 < k; k0 += kern.kc) {
     const int64_t kc = std::min(kern.kc, k - k0);
     // A's rows in panels of mr, column by column; rows past mc are zero.
+    // Row by row, so that the reads run along W's rows.
     for (int64_t p = 0; p < mp; p += mr) {
       A* panel = packed.data() + p * kc;
       for (int64_t r = 0; r < mr; ++r) {
         if (p + r < mc) {
           const TA* row = a + (m0 + p + r) * lda + k0;
+          if (p + r + 1 < mc) {
+            // A row's slice is a few cache lines, too short for the hardware
+            // to see a stream: fetch the next row's while this one is copied.
+            constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(TA));
+            for (int64_t s = 0; s < kc; s += kLine) __builtin_prefetch(row + lda + s);
+          }
           for (int64_t s = 0; s < kc; ++s) panel[s * mr + r] = Load<A>(row[s]);
         } else {
           for (int64_t s = 0; s < kc; ++s) panel[s * mr + r] = A(0);

@@ -1,20 +1,22 @@
 // DeformConv2d on the CPU: deformable im2col, then a grouped GEMM.
 //
 // Output positions of all images are numbered q = n * Ho * Wo + p and handled
-// in chunks, so that the column matrix ([Cin * kh * kw, chunk]) and the taps
-// of a chunk together take at most the bytes of the largest input, however
-// large the map or batch. Per chunk:
-// 1. taps: the four corner indices and weights of every (offset group, kernel
-//    tap, position), and its mask, computed once because all Cin /
-//    offset_group channels of an offset group sample the same points;
-// 2. columns: every channel applies its group's taps, writing the GEMM's
-//    packed B panels directly (common/gemm.h), so nothing repacks them;
+// in chunks, so that the column matrix ([Cin * kh * kw, chunk]) takes at most
+// the bytes of the largest input, however large the map or batch. Per chunk,
+// two passes over the thread pool:
+// 1. per panel of nr positions (one task each): the four corner indices and
+//    weights and the mask of every (offset group, kernel tap, position),
+//    computed once because all Cin / offset_group channels of an offset
+//    group sample the same points; then
+// 2. every channel applies its group's taps, writing the GEMM's packed B
+//    panel directly (common/gemm.h), so nothing repacks the columns;
 // 3. GEMM: per group, W_g [Cout / group, Cin / group * kh * kw] times the
-//    group's rows of the columns, written to Y with the bias added.
-// Each step splits its work across the thread pool. Steps 2 and 3 run the
-// vector code of the active level (common/cpu_isa.h).
+//    group's rows of the columns, written to Y with the bias added, in blocks
+//    of rows by panels.
+// Steps 2 and 3 run the vector code of the active level (common/cpu_isa.h).
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -29,9 +31,6 @@ namespace ort_roi {
 
 namespace {
 
-constexpr int64_t kPositionsPerTask = 256;
-constexpr int64_t kChannelsPerTask = 16;
-constexpr int64_t kWidenBytes = 256 << 10;  // float16: planes widened per column task
 constexpr int64_t kGemmTasks = 8;  // per chunk, at least: shares even out across a pool
 constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();
 
@@ -99,95 +98,103 @@ struct Inputs {
   const T* mask;
 };
 
-// The taps of one chunk: positions [q0, q0 + len) of image n0 onwards, in
-// `panels` panels of nr (stride = panels * nr positions per row; positions
-// past len read nothing and give 0).
-template <typename A>
+// One chunk: positions [q0, q0 + len) of all images, image n0 first, in
+// `stride` = a whole number of panels of nr positions (past len: zeros).
 struct Chunk {
   int64_t q0, len, n0, stride;
-  std::vector<int32_t> index;  // [tap row][4][stride], relative to (image n0, channel c)
-  std::vector<A> weight;       // [tap row][4][stride]
-  std::vector<A> mask;         // [tap row][stride]
 };
 
-// Step 1, for tap row r = g * kh * kw + i * kw + j (offset group g, kernel
-// tap (i, j)).
+// The taps of one panel: for tap row r = g * kh * kw + i * kw + j (offset
+// group g, kernel tap (i, j)) and panel position j, the corner indices
+// (relative to image n0's plane of a channel, < 0 outside) and weights at
+// [(r * 4 + k) * nr + j] and the mask at [r * nr + j].
+template <typename A>
+struct PanelTaps {
+  std::vector<int32_t> index;
+  std::vector<A> weight, mask;
+};
+
+// Step 1 for panel p of the chunk.
 template <typename T, typename A>
-void ComputeTaps(const DeformConvShape& s, const Inputs<T>& in, Chunk<A>* c,
-                 const ParallelFor& parallel_for) {
+void ComputeTaps(const DeformConvShape& s, const Inputs<T>& in, const Chunk& c, int64_t p, int64_t nr,
+                 PanelTaps<A>* out) {
   const int64_t positions = s.out_height * s.out_width;
   const int64_t tap_rows = s.offset_group * s.kernel_h * s.kernel_w;
   const int64_t image = s.in_channels * s.height * s.width;
-  const int64_t blocks = Blocks(c->stride, kPositionsPerTask);
-  parallel_for(static_cast<size_t>(tap_rows * blocks), [&](size_t task) {
-    const int64_t r = static_cast<int64_t>(task) / blocks;
-    const int64_t begin = (static_cast<int64_t>(task) % blocks) * kPositionsPerTask;
-    const int64_t end = std::min(c->stride, begin + kPositionsPerTask);
-    int32_t* index = c->index.data() + r * 4 * c->stride;
-    A* weight = c->weight.data() + r * 4 * c->stride;
-    for (int64_t q = begin; q < end; ++q) {
+  out->index.resize(static_cast<size_t>(tap_rows * 4 * nr));
+  out->weight.resize(static_cast<size_t>(tap_rows * 4 * nr));
+  out->mask.resize(static_cast<size_t>(tap_rows * nr));
+  for (int64_t r = 0; r < tap_rows; ++r) {
+    for (int64_t j = 0; j < nr; ++j) {
+      const int64_t q = p * nr + j;
       DeformTap<A> t{{-1, -1, -1, -1}, {A(0), A(0), A(0), A(0)}};
       A m = A(0);
-      if (q < c->len) {
-        const int64_t n = (c->q0 + q) / positions, p = (c->q0 + q) % positions;
-        t = DeformConvTap(s, in.offset, n, r, p);
-        m = DeformConvMask(s, in.mask, n, r, p);
+      if (q < c.len) {
+        const int64_t n = (c.q0 + q) / positions, pos = (c.q0 + q) % positions;
+        t = DeformConvTap(s, in.offset, n, r, pos);
+        m = DeformConvMask(s, in.mask, n, r, pos);
         for (int k = 0; k < 4; ++k) {
-          if (t.index[k] >= 0) t.index[k] += (n - c->n0) * image;  // < kMaxIndex: see ChunkPlan
+          if (t.index[k] >= 0) t.index[k] += (n - c.n0) * image;  // < kMaxIndex: see PlanChunks
         }
       }
       for (int k = 0; k < 4; ++k) {
-        index[k * c->stride + q] = static_cast<int32_t>(t.index[k]);
-        weight[k * c->stride + q] = t.weight[k];
+        out->index[(r * 4 + k) * nr + j] = static_cast<int32_t>(t.index[k]);
+        out->weight[(r * 4 + k) * nr + j] = t.weight[k];
       }
-      c->mask[r * c->stride + q] = m;
+      out->mask[r * nr + j] = m;
     }
-  });
+  }
 }
 
-// Step 2: panel p, row (ch * kh * kw + tap) of the columns is
-// columns[(p * K + row) * nr + j] for position q = p * nr + j. A task takes a
-// block of channels of one offset group (float16: widened a block at a time).
+// Steps 1 and 2, one task per panel: the panel's taps, then every channel
+// applies its offset group's taps, writing row (ch * kh * kw + tap) of panel
+// p at columns[(p * K + row) * nr + j] for position q = p * nr + j. The
+// panel's taps stay in L1 while all channels use them. float16 widens, per
+// channel, the span of the plane that the panel's corners reach.
 template <typename T, typename A>
-void ComputeColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk<A>& c, int64_t nr,
+void ComputeColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk& c, int64_t nr,
                     ColumnsFn<A> columns_fn, A* columns, const ParallelFor& parallel_for) {
   const int64_t taps = s.kernel_h * s.kernel_w;
   const int64_t channels_per_group = s.in_channels / s.offset_group;
   const int64_t plane = s.height * s.width;
   const int64_t k = s.in_channels * taps;
-  const int64_t panels = c.stride / nr;
   if (channels_per_group == 0) return;  // no input channels: K = 0, Y is the bias
-  int64_t per_task = std::min(kChannelsPerTask, channels_per_group);
-  if (!std::is_same_v<T, A>) {
-    per_task = std::max<int64_t>(1, std::min(per_task, kWidenBytes / std::max<int64_t>(plane * 4, 1)));
-  }
-  const int64_t blocks_per_group = Blocks(channels_per_group, per_task);
-  parallel_for(static_cast<size_t>(s.offset_group * blocks_per_group), [&](size_t task) {
-    const int64_t g = static_cast<int64_t>(task) / blocks_per_group;
-    const int64_t c_begin = g * channels_per_group + (static_cast<int64_t>(task) % blocks_per_group) * per_task;
-    const int64_t count = std::min((g + 1) * channels_per_group, c_begin + per_task) - c_begin;
-    const T* source = in.x + (c.n0 * s.in_channels + c_begin) * plane;
-    const A* planes;
-    std::vector<A> widened;  // float16: the block's planes as float
-    if constexpr (std::is_same_v<T, A>) {
-      planes = source;
-    } else {
-      // Chunks of float16 stay within one image (ChunkPlan).
-      widened.resize(static_cast<size_t>(count * plane));
-      WidenHalf(source, widened.data(), count * plane);
-      planes = widened.data();
+  parallel_for(static_cast<size_t>(c.stride / nr), [&](size_t task) {
+    const int64_t p = static_cast<int64_t>(task);
+    PanelTaps<A> t;
+    ComputeTaps(s, in, c, p, nr, &t);
+    A* panel = columns + p * k * nr;
+    for (int64_t g = 0; g < s.offset_group; ++g) {
+      const int64_t c0 = g * channels_per_group;
+      DeformColumnsArgs<A> args{nullptr, channels_per_group, plane, t.index.data() + g * taps * 4 * nr,
+                                t.weight.data() + g * taps * 4 * nr, t.mask.data() + g * taps * nr,
+                                taps, nr, nr, 0, 1, panel + c0 * taps * nr, k * nr};
+      if constexpr (std::is_same_v<T, A>) {
+        args.plane = in.x + (c.n0 * s.in_channels + c0) * plane;
+        columns_fn(args);
+      } else {
+        // Chunks of float16 stay within one image (PlanChunks), so indices are in [0, plane).
+        int64_t lo = plane, hi = -1;
+        for (int64_t i = 0; i < taps * 4 * nr; ++i) {
+          const int64_t v = args.index[i];
+          if (v >= 0) lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+        std::vector<A> widened(static_cast<size_t>(hi >= lo ? hi + 1 : 0));
+        args.plane = widened.data();
+        args.channels = 1;
+        for (int64_t ch = 0; ch < channels_per_group; ++ch) {
+          if (hi >= lo) WidenHalf(in.x + (c.n0 * s.in_channels + c0 + ch) * plane + lo, widened.data() + lo, hi - lo + 1);
+          args.out = panel + (c0 + ch) * taps * nr;
+          columns_fn(args);
+        }
+      }
     }
-    const int64_t r0 = g * taps;
-    const DeformColumnsArgs<A> args{planes, count, plane, c.index.data() + r0 * 4 * c.stride,
-                                    c.weight.data() + r0 * 4 * c.stride, c.mask.data() + r0 * c.stride,
-                                    taps, c.stride, nr, 0, panels, columns + c_begin * taps * nr, k * nr};
-    columns_fn(args);
   });
 }
 
 // Step 3: Y[n, oc, p] = sum_k W[oc, k] * columns[g rows][q] + B[oc].
 template <typename T, typename A>
-void MultiplyColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk<A>& c,
+void MultiplyColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk& c,
                      const GemmKernel<A>& kern, const A* columns, T* y, const ParallelFor& parallel_for) {
   const int64_t positions = s.out_height * s.out_width;
   const int64_t out_per_group = s.out_channels / s.group;
@@ -239,11 +246,7 @@ struct ChunkPlan {
 
 template <typename T, typename A>
 ChunkPlan PlanChunks(const DeformConvShape& s, int64_t nr, int64_t budget) {
-  const int64_t column_rows = s.in_channels * s.kernel_h * s.kernel_w;
-  const int64_t tap_rows = s.offset_group * s.kernel_h * s.kernel_w;
-  const int64_t per_position = column_rows * static_cast<int64_t>(sizeof(A)) +
-                               tap_rows * (4 * static_cast<int64_t>(sizeof(int32_t) + sizeof(A)) +
-                                           static_cast<int64_t>(sizeof(A)));
+  const int64_t per_position = s.in_channels * s.kernel_h * s.kernel_w * static_cast<int64_t>(sizeof(A));
   const int64_t total = s.batch * s.out_height * s.out_width;
   int64_t chunk = std::max<int64_t>(budget / std::max<int64_t>(per_position, 1) / nr, 1) * nr;
   chunk = std::min(chunk, Blocks(total, nr) * nr);
@@ -271,23 +274,19 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
                                     s.batch * 2 * s.offset_group * taps * positions}) *
                           static_cast<int64_t>(sizeof(T));
   const ChunkPlan plan = PlanChunks<T, A>(s, kern.nr, largest);
-  const int64_t tap_rows = s.offset_group * taps;
   const int64_t column_rows = s.in_channels * taps;
 
-  Chunk<A> c;
-  c.index.resize(static_cast<size_t>(tap_rows * 4 * plan.positions));
-  c.weight.resize(static_cast<size_t>(tap_rows * 4 * plan.positions));
-  c.mask.resize(static_cast<size_t>(tap_rows * plan.positions));
-  std::vector<A> columns(static_cast<size_t>(column_rows * plan.positions));
+  // Not zero-filled: every panel row is written before the GEMM reads it.
+  std::unique_ptr<A[]> columns(new A[static_cast<size_t>(std::max<int64_t>(column_rows * plan.positions, 1))]);
+  Chunk c{0, 0, 0, 0};
   for (int64_t q0 = 0; q0 < total; q0 += c.len) {
     c.q0 = q0;
     c.n0 = q0 / positions;
     c.len = std::min(plan.positions, total - q0);
     if (plan.one_image) c.len = std::min(c.len, (c.n0 + 1) * positions - q0);
     c.stride = Blocks(c.len, kern.nr) * kern.nr;
-    ComputeTaps(s, in, &c, parallel_for);
-    ComputeColumns(s, in, c, kern.nr, columns_fn, columns.data(), parallel_for);
-    MultiplyColumns(s, in, c, kern, columns.data(), y, parallel_for);
+    ComputeColumns(s, in, c, kern.nr, columns_fn, columns.get(), parallel_for);
+    MultiplyColumns(s, in, c, kern, columns.get(), y, parallel_for);
   }
 }
 
