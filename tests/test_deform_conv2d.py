@@ -160,6 +160,25 @@ def test_sampling_at_the_borders(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_an_outside_corner_never_reads_its_neighbour(side, dtype):
+    # A point half a pixel outside the left (right) edge has one corner
+    # inside; the element just before (after) it in memory is the previous
+    # (next) row's last (first) pixel, here infinite. Vector code that loads
+    # both corners of a row at once must still read 0 for the outside one.
+    rng = np.random.default_rng(14)
+    inputs, attrs = make_case(rng, dtype, n=2, cin=3, h=6, w=40, k=(1, 1), pads=(0, 0, 0, 0), bias=False)
+    x, offset = inputs[0], inputs[2]
+    x[..., -1 if side == "left" else 0] = np.inf
+    ho, wo = np.meshgrid(np.arange(6), np.arange(40), indexing="ij")
+    offset[:, 0] = rng.uniform(-1, 6, (6, 40)) - ho  # any row, even outside
+    offset[:, 1] = (-0.5 if side == "left" else 39.5) - wo
+    got = ours(inputs, attrs)
+    assert np.isfinite(got).all()
+    check(inputs, attrs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_offsets_far_outside_give_the_bias(dtype):
     rng = np.random.default_rng(7)
     inputs, attrs = make_case(rng, dtype)

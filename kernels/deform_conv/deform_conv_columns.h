@@ -17,11 +17,13 @@ namespace ort_roi {
 // w3 * v3), in torchvision's order, with wk = weight[(t * 4 + k) * stride +
 // q]. It goes to out[p * panel_stride + (ch * taps + t) * nr + j] for
 // q = p * nr + j, panels p in [p0, p1). Panels are the outer loop, so that a
-// panel's taps stay in L1 while every channel applies them.
+// panel's taps stay in L1 while every channel applies them. Every channel's
+// plane pointer may read elements [0, extent) (at least one past the largest
+// index), which lets the AVX-512 code load both corners of a row at once.
 template <typename A>
 struct DeformColumnsArgs {
   const A* plane;
-  int64_t channels, plane_stride;
+  int64_t channels, plane_stride, extent;
   const int32_t* index;
   const A* weight;
   const A* mask;

@@ -166,7 +166,9 @@ void ComputeColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk& 
     A* panel = columns + p * k * nr;
     for (int64_t g = 0; g < s.offset_group; ++g) {
       const int64_t c0 = g * channels_per_group;
-      DeformColumnsArgs<A> args{nullptr, channels_per_group, plane, t.index.data() + g * taps * 4 * nr,
+      // Readable from the group's last channel's plane to the end of X.
+      const int64_t extent = (s.batch * s.in_channels - (c.n0 * s.in_channels + c0 + channels_per_group - 1)) * plane;
+      DeformColumnsArgs<A> args{nullptr, channels_per_group, plane, extent, t.index.data() + g * taps * 4 * nr,
                                 t.weight.data() + g * taps * 4 * nr, t.mask.data() + g * taps * nr,
                                 taps, nr, nr, 0, 1, panel + c0 * taps * nr, k * nr};
       if constexpr (std::is_same_v<T, A>) {
@@ -182,6 +184,7 @@ void ComputeColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk& 
         std::vector<A> widened(static_cast<size_t>(hi >= lo ? hi + 1 : 0));
         args.plane = widened.data();
         args.channels = 1;
+        args.extent = static_cast<int64_t>(widened.size());
         for (int64_t ch = 0; ch < channels_per_group; ++ch) {
           if (hi >= lo) WidenHalf(in.x + (c.n0 * s.in_channels + c0 + ch) * plane + lo, widened.data() + lo, hi - lo + 1);
           args.out = panel + (c0 + ch) * taps * nr;
