@@ -8,11 +8,16 @@ of them alike. The table gives medians and each one over ort_roi's (>1: ort_roi
 faster). Issue 10's target: ORT DeformConv and OpenVINO >= 1x, ORT Conv >= 1/1.3.
 
     .venv/bin/python benchmarks/bench_deform_conv.py [--threads 2] [--repeat 15]
-        [--shapes 256x64x64,512x32x32] [--dtype float32] [--no-mask] [--only-ours]
+        [--shapes 256x64x64,512x32x32] [--dtype float32] [--no-mask] [--only-ours] [--no-spin]
+
+Each row gives the median wall time and the median CPU time of the process
+(every thread) per run, and each over ort_roi's. On a machine shared with
+other work the wall ratio mostly measures who got scheduled; run with
+--no-spin and read the CPU ratio there.
 
 ORT_ROI_ISA=scalar|avx2|avx512 caps ort_roi's vector level (read once per
-process); --dtype float16/float64 times ort_roi alone in that type (the peers
-run float32), for the "float16 no slower, float64 within 2x" targets.
+process); --dtype float16/float64 times ort_roi in that type beside ort_roi in
+float32 (no peers), for the "float16 no slower, float64 within 2x" targets.
 """
 
 from __future__ import annotations
@@ -69,6 +74,11 @@ def runners(inputs, threads, dtype, only_ours):
     ours = session(helper.make_node("DeformConv2d", names, ["Y"], domain="ort_roi", **attrs),
                    names, dtype, threads, 17, True)
     out = {f"ort_roi {np.dtype(dtype).name}": (lambda: ours.run(None, feed)[0])}
+    if dtype != np.float32:  # the float32 run beside it, for the ratio
+        feed32 = {n: a for n, a in zip(NAMES, inputs) if a is not None}
+        ours32 = session(helper.make_node("DeformConv2d", names, ["Y"], domain="ort_roi", **attrs),
+                         names, np.float32, threads, 17, True)
+        out["ort_roi float32"] = lambda: ours32.run(None, feed32)[0]
     if only_ours:
         return out
     feed32 = {n: a for n, a in zip(NAMES, inputs) if a is not None}
@@ -117,16 +127,18 @@ def openvino_runner(inputs, threads):
     return lambda: request.infer(feed)
 
 
-def time_alternately(fns: dict, repeat: int) -> dict[str, float]:
+def time_alternately(fns: dict, repeat: int) -> dict[str, tuple[float, float]]:
+    """Median wall and median CPU (all threads of this process) ms per runtime."""
     for fn in fns.values():
         fn()  # warm-up: session set-up, allocations
-    times = {name: [] for name in fns}
+    times = {name: ([], []) for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
-            times[name].append((time.perf_counter() - t0) * 1e3)
-    return {name: statistics.median(v) for name, v in times.items()}
+            times[name][0].append((time.perf_counter() - t0) * 1e3)
+            times[name][1].append((time.process_time() - c0) * 1e3)
+    return {name: (statistics.median(w), statistics.median(c)) for name, (w, c) in times.items()}
 
 
 def main() -> None:
@@ -137,7 +149,12 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "float64"])
     ap.add_argument("--no-mask", action="store_true", help="DCNv1: offsets only")
     ap.add_argument("--only-ours", action="store_true")
+    ap.add_argument("--no-spin", action="store_true",
+                    help="ORT's pool threads sleep instead of spinning when idle, so that the CPU "
+                         "column counts work, not waiting (for a machine shared with other jobs)")
     args = ap.parse_args()
+    global NO_SPIN
+    NO_SPIN = args.no_spin
     dtype = np.dtype(args.dtype).type
     print(f"threads {args.threads} on every side, {args.repeat} alternating runs, medians; "
           f"ort_roi {ort_roi.get_library_path()}")
@@ -151,10 +168,11 @@ def main() -> None:
             err = float(np.max(np.abs(got.astype(np.float64) - want)))
             print(f"1x{shape} max |ours - torchvision| = {err:.2e}")
         medians = time_alternately(fns, args.repeat)
-        base = next(iter(medians.values()))
+        base, base_cpu = next(iter(medians.values()))
         label = f"1x{shape} {'offsets' if args.no_mask else 'offsets+mask'}"
-        for name, ms in medians.items():
-            print(f"{label:<28}{name:<26}{ms:>9.2f} ms{ms / base:>8.2f}x")
+        print(f"{'case':<28}{'runtime':<26}{'wall ms':>9}{'ratio':>8}{'cpu ms':>10}{'ratio':>8}")
+        for name, (ms, cpu) in medians.items():
+            print(f"{label:<28}{name:<26}{ms:>9.2f}{ms / base:>7.2f}x{cpu:>10.2f}{cpu / base_cpu:>7.2f}x")
 
 
 if __name__ == "__main__":

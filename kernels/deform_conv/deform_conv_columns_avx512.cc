@@ -68,7 +68,7 @@ void Columns(const DeformColumnsArgs<A>& a) {
 // row y_low, bottom: y_high), which corners are inside, and the pairs whose
 // load would leave [0, extent) (a corner at the plane's first or last
 // element, a column outside): those positions are redone one at a time.
-constexpr int64_t kMaxPairTaps = 64;
+constexpr int64_t kMaxPairs = 64;  // (tap, vector) pairs per panel, on the stack
 
 struct PairTaps {
   alignas(64) int32_t top[16];
@@ -133,7 +133,7 @@ float OnePosition(const DeformColumnsArgs<float>& a, const float* plane, int64_t
 
 void ColumnsPairs(const DeformColumnsArgs<float>& a) {
   const int64_t s = a.stride, groups = a.nr / 16;
-  PairTaps pairs[kMaxPairTaps * 4];
+  PairTaps pairs[kMaxPairs];
   for (int64_t p = a.p0; p < a.p1; ++p) {
     for (int64_t t = 0; t < a.taps; ++t) {
       for (int64_t v = 0; v < groups; ++v) {
@@ -171,7 +171,7 @@ void ColumnsPairs(const DeformColumnsArgs<float>& a) {
 }  // namespace
 
 void DeformColumnsAvx512(const DeformColumnsArgs<float>& a) {
-  if (a.nr % 16 == 0 && a.taps * (a.nr / 16) <= kMaxPairTaps * 4 && a.extent <= INT32_MAX) {
+  if (a.nr % 16 == 0 && a.taps * (a.nr / 16) <= kMaxPairs && a.extent <= INT32_MAX) {
     ColumnsPairs(a);
   } else {
     Columns<F32>(a);
