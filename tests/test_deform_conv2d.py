@@ -217,7 +217,9 @@ def dyadic(rng, shape, low, high, step, dtype):
     # tails everywhere: Cout = 29 against register blocks of 6 and 14 rows, K = 23*9,
     # 11*13 positions per image against panels of 8, 16 and 32; chunks of a few panels
     dict(n=3, cin=23, h=11, w=13, cout=29, k=(3, 3)),
-], ids=["gemm_tiles", "several_chunks", "tails"])
+    # one input channel, many outputs: K = 9, one wide chunk cut into several column blocks
+    dict(n=1, cin=1, h=30, w=30, cout=300, k=(3, 3)),
+], ids=["gemm_tiles", "several_chunks", "tails", "short_k"])
 def test_blocking_and_chunking_are_exact(shape, dtype):
     rng = np.random.default_rng(9)
     n, cin, h, w, cout, (kh, kw) = (shape[k] for k in ("n", "cin", "h", "w", "cout", "k"))

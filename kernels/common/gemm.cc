@@ -1,6 +1,6 @@
 // The plain C++ GEMM micro-kernel (the reference the AVX2 and AVX-512 ones in
 // gemm_avx2.cc and gemm_avx512.cc are tested against) and the choice among
-// them by the active vector level.
+// them by the active vector level; float16 widening likewise.
 #include "common/gemm.h"
 
 #include "common/cpu_isa.h"
@@ -38,6 +38,26 @@ constexpr int64_t kMc = 96, kKc = 256;
 constexpr int64_t kMcAvx512 = 112, kKcAvx512 = 128;
 
 }  // namespace
+
+void WidenHalves(const Half* in, float* out, int64_t n) {
+#if ORT_ROI_X86_VARIANTS
+  if (ActiveIsa() != Isa::kScalar) {
+    WidenHalfAvx2(reinterpret_cast<const uint16_t*>(in), out, n);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = HalfToFloatHost(in[i]);
+}
+
+void NarrowToHalves(const float* in, Half* out, int64_t n) {
+#if ORT_ROI_X86_VARIANTS
+  if (ActiveIsa() != Isa::kScalar) {
+    NarrowHalfAvx2(in, reinterpret_cast<uint16_t*>(out), n);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = FloatToHalfHost(in[i]);
+}
 
 template <>
 GemmKernel<float> ActiveGemmKernel<float>() {

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "common/half.h"
@@ -24,6 +25,11 @@ namespace ort_roi {
 
 template <typename A>
 using GemmMicro = void (*)(int64_t kc, const A* a, const A* b, A* c, int64_t ldc);
+
+// n float16 values widened to float, and n floats rounded to float16 as
+// FloatToHalf rounds (nearest even), with F16C where the active level has it.
+void WidenHalves(const Half* in, float* out, int64_t n);
+void NarrowToHalves(const float* in, Half* out, int64_t n);
 
 // A micro-kernel and its blocking: C blocks of mr x nr in registers, at most
 // mc rows of A per packed block, k in slices of kc.
@@ -64,6 +70,7 @@ void GemmBlock(const GemmKernel<A>& kern, const TA* a, int64_t lda, int64_t m0, 
   const int64_t kc_max = std::min(kern.kc, k);
   std::vector<A> c(static_cast<size_t>(mp * ldc), A(0));
   std::vector<A> packed(static_cast<size_t>(mp * std::max<int64_t>(kc_max, 1)));
+  std::vector<float> widened(std::is_same_v<TA, Half> ? static_cast<size_t>(kc_max) : 0);
   for (int64_t k0 = 0; k0 < k; k0 += kern.kc) {
     const int64_t kc = std::min(kern.kc, k - k0);
     // A's rows in panels of mr, column by column; rows past mc are zero.
@@ -79,7 +86,12 @@ void GemmBlock(const GemmKernel<A>& kern, const TA* a, int64_t lda, int64_t m0, 
             constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(TA));
             for (int64_t s = 0; s < kc; s += kLine) __builtin_prefetch(row + lda + s);
           }
-          for (int64_t s = 0; s < kc; ++s) panel[s * mr + r] = Load<A>(row[s]);
+          if constexpr (std::is_same_v<TA, Half>) {
+            WidenHalves(row, widened.data(), kc);
+            for (int64_t s = 0; s < kc; ++s) panel[s * mr + r] = widened[s];
+          } else {
+            for (int64_t s = 0; s < kc; ++s) panel[s * mr + r] = Load<A>(row[s]);
+          }
         } else {
           for (int64_t s = 0; s < kc; ++s) panel[s * mr + r] = A(0);
         }

@@ -1,4 +1,5 @@
-// GEMM micro-kernels for AVX2 + FMA (gemm_micro.h): a 6 x (2 vectors) block
+// GEMM micro-kernels for AVX2 + FMA (gemm_micro.h), and float16 widening
+// with F16C: a 6 x (2 vectors) block
 // of C in 12 of the 16 registers. Named variables, not an array: GCC keeps an
 // array of vectors in memory. Intrinsics, because the build has
 // -ffp-contract=off and the product should still use fused multiply-adds.
@@ -68,6 +69,23 @@ void GemmMicroAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t
 void GemmMicroAvx2(int64_t kc, const double* a, const double* b, double* c, int64_t ldc) {
   static_assert(kGemmNrBaseDouble == 8, "two AVX vectors of double");
   Micro(kc, a, b, c, ldc);
+}
+
+void WidenHalfAvx2(const uint16_t* in, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
+  }
+  for (; i < n; ++i) out[i] = _cvtsh_ss(in[i]);
+}
+
+void NarrowHalfAvx2(const float* in, uint16_t* out, int64_t n) {
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(in + i), kNearest));
+  }
+  for (; i < n; ++i) out[i] = _cvtss_sh(in[i], kNearest);
 }
 
 }  // namespace ort_roi

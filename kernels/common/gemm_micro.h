@@ -23,4 +23,9 @@ void GemmMicroAvx2(int64_t kc, const double* a, const double* b, double* c, int6
 void GemmMicroAvx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
 void GemmMicroAvx512(int64_t kc, const double* a, const double* b, double* c, int64_t ldc);
 
+// n float16 values (their bits) widened to float, and n floats rounded to
+// nearest even float16, with F16C (gemm_avx2.cc).
+void WidenHalfAvx2(const uint16_t* in, float* out, int64_t n);
+void NarrowHalfAvx2(const float* in, uint16_t* out, int64_t n);
+
 }  // namespace ort_roi

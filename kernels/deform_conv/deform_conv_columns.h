@@ -38,7 +38,4 @@ void DeformColumnsAvx2(const DeformColumnsArgs<double>& a);
 void DeformColumnsAvx512(const DeformColumnsArgs<float>& a);
 void DeformColumnsAvx512(const DeformColumnsArgs<double>& a);
 
-// n float16 values (their bits) widened to float.
-void WidenHalfAvx2(const uint16_t* in, float* out, int64_t n);
-
 }  // namespace ort_roi

@@ -1,8 +1,7 @@
 // DeformConv2d's column step with AVX2 (deform_conv_columns.h): eight floats
 // or four doubles of a tap row at once, each corner a masked gather (an
 // outside corner reads no memory and gives 0), then the plain version's
-// products and sums in its order, without fused multiply-adds. Also float16
-// widening with F16C.
+// products and sums in its order, without fused multiply-adds.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -183,13 +182,5 @@ void DeformColumnsAvx2(const DeformColumnsArgs<float>& a) {
   }
 }
 void DeformColumnsAvx2(const DeformColumnsArgs<double>& a) { Columns<F64>(a); }
-
-void WidenHalfAvx2(const uint16_t* in, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
-  }
-  for (; i < n; ++i) out[i] = _cvtsh_ss(in[i]);
-}
 
 }  // namespace ort_roi

@@ -32,6 +32,7 @@ namespace ort_roi {
 namespace {
 
 constexpr int64_t kGemmTasks = 8;  // per chunk, at least: shares even out across a pool
+constexpr int64_t kGemmBlockBytes = 256 << 10;
 constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();
 
 int64_t Blocks(int64_t n, int64_t per_block) { return (n + per_block - 1) / per_block; }
@@ -76,17 +77,6 @@ ColumnsFn<A> ActiveColumns() {
   }
 #endif
   return &PlainColumns<A>;
-}
-
-// n float16 values widened to float.
-void WidenHalf(const Half* in, float* out, int64_t n) {
-#if ORT_ROI_X86_VARIANTS
-  if (ActiveIsa() != Isa::kScalar) {
-    WidenHalfAvx2(reinterpret_cast<const uint16_t*>(in), out, n);
-    return;
-  }
-#endif
-  for (int64_t i = 0; i < n; ++i) out[i] = Load<float>(in[i]);
 }
 
 template <typename T>
@@ -186,7 +176,7 @@ void ComputeColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk& 
         args.channels = 1;
         args.extent = static_cast<int64_t>(widened.size());
         for (int64_t ch = 0; ch < channels_per_group; ++ch) {
-          if (hi >= lo) WidenHalf(in.x + (c.n0 * s.in_channels + c0 + ch) * plane + lo, widened.data() + lo, hi - lo + 1);
+          if (hi >= lo) WidenHalves(in.x + (c.n0 * s.in_channels + c0 + ch) * plane + lo, widened.data() + lo, hi - lo + 1);
           args.out = panel + (c0 + ch) * taps * nr;
           columns_fn(args);
         }
@@ -208,7 +198,11 @@ void MultiplyColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk&
   // of W once per k slice for all its panels.
   const int64_t row_blocks = Blocks(out_per_group, kern.mc);
   const int64_t mc = Blocks(Blocks(out_per_group, row_blocks), kern.mr) * kern.mr;
-  const int64_t col_blocks = std::min(panels, Blocks(kGemmTasks, s.group * row_blocks));
+  // A block's C (mc x its panels) stays within kGemmBlockBytes, so that with
+  // few input channels (a short K) it is not larger than the columns.
+  const int64_t max_panels = std::max<int64_t>(1, kGemmBlockBytes / (mc * kern.nr * static_cast<int64_t>(sizeof(A))));
+  const int64_t col_blocks =
+      std::max(Blocks(panels, max_panels), std::min(panels, Blocks(kGemmTasks, s.group * row_blocks)));
   const int64_t panels_per_task = Blocks(panels, col_blocks);
   const int64_t per_group = row_blocks * col_blocks;
   parallel_for(static_cast<size_t>(s.group * per_group), [&](size_t task) {
@@ -219,6 +213,7 @@ void MultiplyColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk&
     const int64_t p0 = cb * panels_per_task, p1 = std::min(panels, p0 + panels_per_task);
     if (rows <= 0 || p0 >= p1) return;
     const GemmPackedB<A> b{columns + g * kg * kern.nr, s.in_channels * s.kernel_h * s.kernel_w * kern.nr};
+    std::vector<A> sums;  // float16: a run of a row's sums before rounding
     GemmBlock(kern, in.w + g * out_per_group * kg, kg, m0, rows, kg, b, p0, p1, c.len,
               [&](int64_t row, int64_t col, const A* v, int64_t count) {
                 const int64_t oc = g * out_per_group + row;
@@ -226,10 +221,21 @@ void MultiplyColumns(const DeformConvShape& s, const Inputs<T>& in, const Chunk&
                 const int64_t n = (c.q0 + col) / positions;
                 int64_t p = (c.q0 + col) % positions;
                 int64_t base = (n * s.out_channels + oc) * positions;
-                for (int64_t j = 0; j < count; ++j) {
+                // Runs within one image: the chunk may go on into the next.
+                for (int64_t j = 0; j < count;) {
+                  const int64_t run = std::min(count - j, positions - p);
+                  T* out = y + base + p;
                   // torchvision adds the bias after the product (no bias: adds zero).
-                  y[base + p] = Store<T>(v[j] + bias);
-                  if (++p == positions) {  // the chunk runs on into the next image
+                  if constexpr (std::is_same_v<T, Half>) {
+                    sums.resize(static_cast<size_t>(run));
+                    for (int64_t i = 0; i < run; ++i) sums[i] = v[j + i] + bias;
+                    NarrowToHalves(sums.data(), out, run);
+                  } else {
+                    for (int64_t i = 0; i < run; ++i) out[i] = v[j + i] + bias;
+                  }
+                  j += run;
+                  p += run;
+                  if (p == positions) {
                     p = 0;
                     base += s.out_channels * positions;
                   }
