@@ -1,12 +1,17 @@
-"""torchvision's two-stage detectors, built for export: eval mode, small or real weights.
+"""torchvision's detectors, built for export: eval mode, small or real weights.
 
     model = build_detector("maskrcnn_resnet50_fpn", min_size=256, max_size=384)
 
 With no weights the model is random, and random detection heads score every
 class near 1/num_classes, under the box score threshold: such a model detects
-nothing. `build_detector` then re-draws the box classifier (and, for Keypoint
-R-CNN, nothing else needs it) so that a few proposals score well above the
-threshold with clear gaps between them; see `spread_scores`.
+nothing. For the two-stage (R-CNN) detectors `build_detector` then re-draws
+the box classifier so that a few proposals score well above the threshold
+with clear gaps between them; see `spread_scores`. The one-stage detectors
+have no proposals and no box classifier to re-draw: `build_detector` keeps
+their random weights, calibrates their batch norms (`spread_scores`'s first
+step: activations neither vanish nor blow up, so scores are not all equal)
+and, for RetinaNet and FCOS, lowers the score threshold (see
+`random_weight_options`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import torch
 from torch import nn
 from torchvision.models import get_model, get_weight
 
-DETECTORS = (
+TWO_STAGE = (
     "fasterrcnn_resnet50_fpn",
     "fasterrcnn_resnet50_fpn_v2",
     "fasterrcnn_mobilenet_v3_large_fpn",
@@ -26,6 +31,29 @@ DETECTORS = (
     "maskrcnn_resnet50_fpn_v2",
     "keypointrcnn_resnet50_fpn",
 )
+ONE_STAGE = (
+    "retinanet_resnet50_fpn",
+    "retinanet_resnet50_fpn_v2",
+    "fcos_resnet50_fpn",
+    "ssd300_vgg16",
+    "ssdlite320_mobilenet_v3_large",
+)
+DETECTORS = TWO_STAGE + ONE_STAGE
+# These resize every image to one fixed size (300x300, 320x320) and take no
+# min_size or max_size.
+FIXED_SIZE = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
+
+
+def random_weight_options(name: str) -> dict[str, Any]:
+    """Builder options without which a detector with random weights finds nothing.
+
+    RetinaNet's and FCOS's classification heads start at torchvision's prior
+    probability of 0.01 for every class (so that training starts stable); a
+    random model scores about that, under the default thresholds (0.05, 0.2).
+    With no threshold, their top candidates per level go on to NMS as in a
+    trained model.
+    """
+    return {"score_thresh": 0.0} if name.startswith(("retinanet", "fcos")) else {}
 
 
 def build_detector(name: str, *, weights: Union[str, os.PathLike, None] = None,
@@ -33,20 +61,26 @@ def build_detector(name: str, *, weights: Union[str, os.PathLike, None] = None,
                    **options: Any) -> nn.Module:
     """One of DETECTORS, in eval mode.
 
-    weights: None for random weights (drawn from `seed`, then `spread_scores`);
-    a torchvision weights name ("DEFAULT", "MaskRCNN_ResNet50_FPN_Weights.COCO_V1"),
-    which torchvision downloads; or the path of a state dict saved with
-    torch.save(model.state_dict()). min_size and max_size are the transform's
-    resize bounds; other options go to torchvision's builder.
+    weights: None for random weights (drawn from `seed`, then conditioned as
+    the module docstring says); a torchvision weights name ("DEFAULT",
+    "MaskRCNN_ResNet50_FPN_Weights.COCO_V1"), which torchvision downloads; or
+    the path of a state dict saved with torch.save(model.state_dict()).
+    min_size and max_size are the transform's resize bounds (ignored by the
+    FIXED_SIZE ones); other options go to torchvision's builder.
     """
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
-    options.update(min_size=min_size, max_size=max_size)
+    if name not in FIXED_SIZE:
+        options.update(min_size=min_size, max_size=max_size)
     if weights is None:
+        options = random_weight_options(name) | options
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             model = get_model(name, weights=None, weights_backbone=None, **options)
-            spread_scores(model, seed)
+            if name in TWO_STAGE:
+                spread_scores(model, seed)
+            else:
+                _calibrate_norms(model, calibration_images(model, seed), set())
     elif os.path.exists(weights):
         model = get_model(name, weights=None, weights_backbone=None, **options)
         model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
@@ -85,10 +119,7 @@ def spread_scores(model: nn.Module, seed: int = 0) -> None:
     - the background logit is raised until a few dozen (proposal, class)
       pairs pass the score threshold.
     """
-    size = model.transform.min_size[0]
-    shapes = [(size, size * 4 // 3), (size * 3 // 2, size), (size * 2 // 3, size)]
-    image = [synthetic_image(*shapes[i % len(shapes)], seed=seed * 1000 + i)
-             for i in range(IMAGES)]
+    image = calibration_images(model, seed)
     calibrated = set()
     _calibrate_norms(model, image, calibrated)
     rpn, predictor = model.rpn.head, model.roi_heads.box_predictor
@@ -99,6 +130,14 @@ def spread_scores(model: nn.Module, seed: int = 0) -> None:
         logits[predictor.cls_score].view(-1, predictor.cls_score.out_features),
         model.roi_heads.score_thresh, CANDIDATES * len(image))
     _calibrate_norms(model, image, calibrated)  # the heads that run on detections
+
+
+def calibration_images(model: nn.Module, seed: int) -> list[torch.Tensor]:
+    """IMAGES synthetic images of the model's input size, in both orientations."""
+    size = model.transform.min_size[0]
+    shapes = [(size, size * 4 // 3), (size * 3 // 2, size), (size * 2 // 3, size)]
+    return [synthetic_image(*shapes[i % len(shapes)], seed=seed * 1000 + i)
+            for i in range(IMAGES)]
 
 
 def synthetic_image(height: int, width: int, seed: int = 0) -> torch.Tensor:

@@ -21,3 +21,19 @@ def pytest_sessionstart(session):
             "Install a torch/torchvision pair that works (see the README: `make test` does).",
             returncode=3,
         )
+
+
+def pytest_collection_modifyitems(items):
+    """Runs test_export_raw_detectors.py detector by detector: its module-scoped
+    `detector` is parametrized per test function over different case lists,
+    which pytest's own grouping does not bring together, and each detector
+    costs its exports once."""
+    slots = [i for i, item in enumerate(items) if item.module.__name__ == "test_export_raw_detectors"]
+    if not slots:
+        return
+    from ort_roi.export.models import DETECTORS
+
+    raw = sorted((items[i] for i in slots),
+                 key=lambda item: DETECTORS.index(item.callspec.params["detector"]))
+    for i, item in zip(slots, raw):
+        items[i] = item

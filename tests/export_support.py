@@ -18,6 +18,39 @@ FOREIGN_OPS = {"NonZero", "ScatterElements", "ScatterND", "Where", "RoiAlign",
                "MaxRoiPool", "NonMaxSuppression", "DeformConv", "Loop", "If"}
 
 
+# Documented in test_export_detectors.py: (rtol, atol) per detector output;
+# labels and keypoint visibility exact, keypoint positions as boxes.
+TOLERANCES = {"boxes": (1e-4, 1e-3), "scores": (0, 1e-4), "masks": (0, 1e-3),
+              "keypoints": (1e-4, 1e-3), "keypoints_scores": (1e-4, 1e-3)}
+
+
+def mismatches(names: list[str], actual: list[np.ndarray],
+               expected: list[np.ndarray]) -> list[str]:
+    """Detector outputs compared row by row (detection i with detection i, no
+    pairing of near ties): one line per output that differs, none if all match."""
+    found = []
+    for name, got, want in zip(names, actual, expected, strict=True):
+        if got.shape != want.shape or got.dtype != want.dtype:
+            found.append(f"{name}: {got.dtype} {list(got.shape)}, eager {want.dtype} "
+                         f"{list(want.shape)}")
+            continue
+        if name == "labels":
+            close = got == want
+        elif name == "keypoints":
+            rtol, atol = TOLERANCES[name]
+            close = np.isclose(got, want, rtol=rtol, atol=atol)
+            close[..., 2] = got[..., 2] == want[..., 2]  # visibility
+        else:
+            rtol, atol = TOLERANCES[name]
+            close = np.isclose(got, want, rtol=rtol, atol=atol)
+        rows = np.flatnonzero(~close.reshape(len(want), -1).all(axis=1))
+        if rows.size:
+            worst = np.abs(got.astype(np.float64) - want).max()
+            found.append(f"{name}: rows {rows[:8].tolist()} of {len(want)} differ "
+                         f"(max |difference| {worst:.3g})")
+    return found
+
+
 def export(model: torch.nn.Module, args: tuple, dynamo: bool, **options) -> onnx.ModelProto:
     return ort_roi.export.export(model, args, dynamo=dynamo, **options)
 

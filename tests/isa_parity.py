@@ -91,11 +91,17 @@ def nms_family(rng, dtype) -> None:
 
 
 def deform(rng, dtype) -> None:
-    for cin, cout in ((1, 3), (17, 5), (32, 33)):
-        x = rng.standard_normal((1, cin, 9, 11)).astype(dtype)
-        w = (rng.standard_normal((cout, cin, 3, 3)) * 0.1).astype(dtype)
-        off = rng.uniform(-2, 2, (1, 18, 9, 11)).astype(dtype)
-        mask = rng.uniform(0, 1, (1, 9, 9, 11)).astype(dtype)
+    # (cin, cout, group, offset_group, n, h, w): the last cases leave tails in
+    # every GEMM dimension at every level (Cout against 6 and 14 rows, K = Cin / group * 9
+    # against the k slices, positions against 8, 16 and 32 columns) and run
+    # in several chunks of positions, one of them across two images.
+    cases = ((1, 3, 1, 1, 1, 9, 11), (17, 5, 1, 1, 1, 9, 11), (32, 33, 1, 1, 1, 9, 11),
+             (23, 29, 1, 1, 2, 13, 7), (24, 30, 2, 3, 2, 11, 9), (48, 15, 3, 2, 3, 6, 5))
+    for cin, cout, group, og, n, h, wd in cases:
+        x = rng.standard_normal((n, cin, h, wd)).astype(dtype)
+        w = (rng.standard_normal((cout, cin // group, 3, 3)) * 0.1).astype(dtype)
+        off = rng.uniform(-2, 2, (n, 18 * og, h, wd)).astype(dtype)
+        mask = rng.uniform(0, 1, (n, 9 * og, h, wd)).astype(dtype)
         bias = rng.standard_normal(cout).astype(dtype)
         t = [torch.from_numpy(a.astype(np.float64)) for a in (x, off, w, bias, mask)]
         want = tvo.deform_conv2d(t[0], t[1], t[2], t[3], padding=1, mask=t[4])
@@ -103,9 +109,29 @@ def deform(rng, dtype) -> None:
         tol_scale = 50 if dtype == np.float16 else 10
         ok = np.allclose(ours.astype(np.float64), want.numpy(), rtol=TOL[dtype] * tol_scale,
                          atol=TOL[dtype] * tol_scale)
-        print(f"{'ok ' if ok else 'OFF'} deform_conv2d cin={cin} cout={cout} {np.dtype(dtype).name}")
+        name = f"deform_conv2d cin={cin} cout={cout} group={group} offset_group={og} n={n}"
+        print(f"{'ok ' if ok else 'OFF'} {name} {np.dtype(dtype).name}")
         if not ok:
-            failures.append(f"deform_conv2d cin={cin}")
+            failures.append(name)
+    deform_exact(rng, dtype)
+
+
+def deform_exact(rng, dtype) -> None:
+    """Inputs on a dyadic grid, so every product and sum is exact: any level,
+    blocking and order of summation must give torchvision's bits (float16:
+    the exact sum rounded once to nearest even, as NumPy rounds)."""
+    n, cin, h, wd, cout = 2, 23, 13, 7, 29
+    x = rng.integers(-4, 5, (n, cin, h, wd)).astype(dtype)
+    w = rng.integers(-2, 3, (cout, cin, 3, 3)).astype(dtype)
+    off = (rng.integers(-12, 13, (n, 18, h, wd)) * 0.25).astype(dtype)
+    mask = (rng.integers(0, 5, (n, 9, h, wd)) * 0.25).astype(dtype)
+    bias = (rng.integers(-16, 17, cout) * 0.5).astype(dtype)
+    t = [torch.from_numpy(a.astype(np.float64)) for a in (x, off, w, bias, mask)]
+    want = tvo.deform_conv2d(t[0], t[1], t[2], t[3], padding=1, mask=t[4]).numpy().astype(dtype)
+    ok = np.array_equal(ops.deform_conv2d(x, off, w, bias, padding=1, mask=mask), want)
+    print(f"{'ok ' if ok else 'OFF'} deform_conv2d exact {np.dtype(dtype).name}")
+    if not ok:
+        failures.append("deform_conv2d exact")
 
 
 def main() -> int:

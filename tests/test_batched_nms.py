@@ -16,6 +16,7 @@ from torchvision.ops.boxes import _batched_nms_coordinate_trick, _batched_nms_va
 
 import ort_roi.ops
 from ort_roi.export.nms import reference_batched_nms
+from nms_cases import crowded_boxes, tied_scores
 from support import DTYPES, assert_missing_attribute, assert_refused, random_boxes, run_node
 
 NAN, INF = float("nan"), float("inf")
@@ -198,6 +199,32 @@ def test_twenty_thousand_boxes_hundred_classes(dtype):
     idxs = rng.integers(0, 100, 20_000)
     check(boxes, scores, idxs, 0.5)
     check(boxes, scores, idxs, 0.5, "per_class")
+
+
+# Classes of 800 boxes or more, and the coordinate trick's one NMS over as
+# many, take the spatial search of kernels/nms/kept_grid.h: every kind of box.
+def test_twenty_thousand_crowded_boxes_three_classes():
+    rng = np.random.default_rng(16)
+    boxes, scores = crowded_boxes(rng, 20_000, np.float32), tied_scores(rng, 20_000, np.float32)
+    check(boxes, scores, rng.integers(0, 3, 20_000), 0.3)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("classes", [1, 2, 7])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_crowded_boxes(dtype, classes, strategy):
+    rng = np.random.default_rng(17 + classes)
+    boxes, scores = crowded_boxes(rng, 3000, dtype, extent=200), tied_scores(rng, 3000, dtype)
+    check(boxes, scores, rng.integers(-1, classes - 1, 3000, endpoint=True), 0.5, strategy)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_crowded_boxes_with_nan_and_infinity(dtype, strategy):
+    rng = np.random.default_rng(18)
+    boxes = crowded_boxes(rng, 2000, dtype, extent=100, special=True)
+    # Classes of 1000 boxes: each class searches a grid too.
+    check(boxes, tied_scores(rng, 2000, dtype, nan=True), rng.integers(0, 2, 2000), 0.4, strategy)
 
 
 def test_threads_do_not_change_the_result():

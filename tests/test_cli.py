@@ -107,6 +107,19 @@ def test_check_tolerances_and_npz_inputs(tiny, tmp_path):
     assert loose.returncode == 0, loose.stdout + loose.stderr
 
 
+def test_one_stage_detector_by_name(tmp_path):
+    """SSDlite with random weights (export/models.py: batch norms calibrated,
+    so its scores are not all 1/11): it resizes to its own fixed size and
+    takes no min_size or max_size, whatever --image-size says."""
+    path = tmp_path / "ssdlite.onnx"
+    size = ["--image-size", "240", "320"]
+    out = ok(ort_roi("export", "ssdlite320_mobilenet_v3_large", str(path), *size))
+    assert "outputs: boxes, scores, labels" in out and "ort_roi nodes: BatchedNMS x1" in out
+    out = ok(ort_roi("check", str(path), "--torch", "ssdlite320_mobilenet_v3_large", *size))
+    boxes = next(line for line in out.splitlines() if line.startswith("boxes "))
+    assert "[0, 4]" not in boxes and "all outputs match" in out
+
+
 def test_bad_spec_is_named():
     result = ort_roi("export", "no_such_model_name", "x.onnx")
     assert result.returncode != 0

@@ -160,6 +160,25 @@ def test_sampling_at_the_borders(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_an_outside_corner_never_reads_its_neighbour(side, dtype):
+    # A point half a pixel outside the left (right) edge has one corner
+    # inside; the element just before (after) it in memory is the previous
+    # (next) row's last (first) pixel, here infinite. Vector code that loads
+    # both corners of a row at once must still read 0 for the outside one.
+    rng = np.random.default_rng(14)
+    inputs, attrs = make_case(rng, dtype, n=2, cin=3, h=6, w=40, k=(1, 1), pads=(0, 0, 0, 0), bias=False)
+    x, offset = inputs[0], inputs[2]
+    x[..., -1 if side == "left" else 0] = np.inf
+    ho, wo = np.meshgrid(np.arange(6), np.arange(40), indexing="ij")
+    offset[:, 0] = rng.uniform(-1, 6, (6, 40)) - ho  # any row, even outside
+    offset[:, 1] = (-0.5 if side == "left" else 39.5) - wo
+    got = ours(inputs, attrs)
+    assert np.isfinite(got).all()
+    check(inputs, attrs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_offsets_far_outside_give_the_bias(dtype):
     rng = np.random.default_rng(7)
     inputs, attrs = make_case(rng, dtype)
@@ -191,11 +210,16 @@ def dyadic(rng, shape, low, high, step, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("shape", [
-    # K = 30*9 > kKc, Cout = 100 > kMc, 17*19 positions > kNc, two images in one chunk
+    # K = 30*9 > the k slice, Cout = 100 > a block of rows, two images in one chunk
     dict(n=2, cin=30, h=17, w=19, cout=100, k=(3, 3)),
     # 7x7 kernel over 64 channels: the columns need several chunks, some split mid-image
     dict(n=2, cin=64, h=40, w=40, cout=7, k=(7, 7)),
-], ids=["gemm_tiles", "several_chunks"])
+    # tails everywhere: Cout = 29 against register blocks of 6 and 14 rows, K = 23*9,
+    # 11*13 positions per image against panels of 8, 16 and 32; chunks of a few panels
+    dict(n=3, cin=23, h=11, w=13, cout=29, k=(3, 3)),
+    # one input channel, many outputs: K = 9, one wide chunk cut into several column blocks
+    dict(n=1, cin=1, h=30, w=30, cout=300, k=(3, 3)),
+], ids=["gemm_tiles", "several_chunks", "tails", "short_k"])
 def test_blocking_and_chunking_are_exact(shape, dtype):
     rng = np.random.default_rng(9)
     n, cin, h, w, cout, (kh, kw) = (shape[k] for k in ("n", "cin", "h", "w", "cout", "k"))

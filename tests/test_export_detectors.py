@@ -1,4 +1,5 @@
-"""torchvision's two-stage detectors, exported through ort_roi with either exporter
+"""torchvision's two-stage detectors (one-stage ones and raw random weights:
+test_export_raw_detectors.py), exported through ort_roi with either exporter
 (TorchScript, and torch.export with dynamo=True), run in ONNX Runtime like
 PyTorch eager, output by output.
 
@@ -30,9 +31,9 @@ import pytest
 import torch
 
 import ort_roi.export
-from export_support import EXPORTERS, run
+from export_support import EXPORTERS, TOLERANCES, run
 from ort_roi.export import dynamo_patches
-from ort_roi.export.models import DETECTORS, build_detector, synthetic_image
+from ort_roi.export.models import TWO_STAGE, build_detector, synthetic_image
 
 # Tracing torchvision's detectors warns at every Python-level shape read.
 pytestmark = [pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning"),
@@ -106,7 +107,8 @@ def assert_matches_eager(name: str, exporter: str, images: list[torch.Tensor]) -
         if output == "labels":
             np.testing.assert_array_equal(got, want)
         elif output == "keypoints":
-            np.testing.assert_allclose(got[..., :2], want[..., :2], rtol=1e-4, atol=1e-3)
+            rtol, atol = TOLERANCES[output]
+            np.testing.assert_allclose(got[..., :2], want[..., :2], rtol=rtol, atol=atol)
             np.testing.assert_array_equal(got[..., 2], want[..., 2])
         else:
             rtol, atol = TOLERANCES[output]
@@ -114,16 +116,12 @@ def assert_matches_eager(name: str, exporter: str, images: list[torch.Tensor]) -
     return expected
 
 
-TOLERANCES = {"boxes": (1e-4, 1e-3), "scores": (0, 1e-4), "masks": (0, 1e-3),
-              "keypoints_scores": (1e-4, 1e-3)}
-
-
 def detections(name: str, image: torch.Tensor) -> int:
     with torch.no_grad():
         return len(model(name)([image])[0]["scores"])
 
 
-@pytest.mark.parametrize("name", DETECTORS)
+@pytest.mark.parametrize("name", TWO_STAGE)
 def test_dynamo_patches_keep_eager_output(name):
     """What torch.export traces (torchvision with export/dynamo_patches.py
     applied) computes bit for bit what torchvision does."""
@@ -137,7 +135,7 @@ def test_dynamo_patches_keep_eager_output(name):
 
 
 @pytest.mark.parametrize("exporter", EXPORTERS)
-@pytest.mark.parametrize("name", DETECTORS)
+@pytest.mark.parametrize("name", TWO_STAGE)
 def test_graph_pools_each_level_in_one_node(name, exporter):
     nodes = exported(name, exporter).graph.node
     pooling = [n for n in nodes if n.op_type == "MultiScaleRoIAlign"]
@@ -163,7 +161,7 @@ def _ancestor_types(value: str, producers: dict, depth: int) -> set[str]:
 
 
 @pytest.mark.parametrize("exporter", EXPORTERS)
-@pytest.mark.parametrize("name", DETECTORS)
+@pytest.mark.parametrize("name", TWO_STAGE)
 def test_graph_takes_images_of_any_size(name, exporter):
     dims = exported(name, exporter).graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_value == 3
@@ -171,7 +169,7 @@ def test_graph_takes_images_of_any_size(name, exporter):
 
 
 @pytest.mark.parametrize("exporter", EXPORTERS)
-@pytest.mark.parametrize("name", DETECTORS)
+@pytest.mark.parametrize("name", TWO_STAGE)
 def test_matches_eager_on_images_of_several_sizes(name, exporter):
     for height, width, seed in IMAGES:
         image = synthetic_image(height, width, seed=seed)
@@ -182,7 +180,7 @@ def test_matches_eager_on_images_of_several_sizes(name, exporter):
 
 # Keypoint R-CNN's random person detector finds someone in every flat grey.
 @pytest.mark.parametrize("exporter", EXPORTERS)
-@pytest.mark.parametrize("name", [n for n in DETECTORS if not n.startswith("keypoint")])
+@pytest.mark.parametrize("name", [n for n in TWO_STAGE if not n.startswith("keypoint")])
 def test_matches_eager_on_a_blank_image(name, exporter):
     blank = next((torch.full((3, 200, 280), value) for value in BLANKS
                   if detections(name, torch.full((3, 200, 280), value)) == 0), None)

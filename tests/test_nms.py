@@ -1,6 +1,11 @@
 """NMS: exact parity with torchvision.ops.nms (indices and order), edge cases,
 NaN, 20,000 boxes, bad input."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +15,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto
 
 import ort_roi.ops
+from nms_cases import contained_at_threshold, crowded_boxes, tied_scores
 from support import (DTYPES, assert_missing_attribute, assert_refused, random_boxes,
                      reference_inputs, run_node)
 
@@ -147,6 +153,96 @@ def test_twenty_thousand_disjoint_boxes_all_kept():
     boxes = np.stack([x, x * 0, x + 5, x * 0 + 5], axis=1)
     scores = np.random.default_rng(5).random(20_000).astype(np.float32)
     assert len(check(boxes, scores, 0.5)) == 20_000
+
+
+# From 800 boxes on and with a threshold >= 0 the kernel compares a
+# candidate only with the kept boxes near it: these cases run that search on
+# every kind of box, and on the edge cases above among 900 others.
+@pytest.mark.parametrize("threshold", [0.0, 0.5])
+def test_twenty_thousand_crowded_boxes(threshold):
+    rng = np.random.default_rng(11)
+    check(crowded_boxes(rng, 20_000, np.float32), tied_scores(rng, 20_000, np.float32), threshold)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1e-6, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_crowded_boxes(dtype, threshold):
+    rng = np.random.default_rng(12)
+    check(crowded_boxes(rng, 3000, dtype, extent=200), tied_scores(rng, 3000, dtype), threshold)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("seed", range(4))
+def test_crowded_boxes_with_nan_and_infinity(seed, dtype):
+    rng = np.random.default_rng(13 + seed)
+    check(crowded_boxes(rng, 2000, dtype, extent=100, special=True),
+          tied_scores(rng, 2000, dtype, nan=True), [0.0, 0.2, 0.5, 0.8][seed])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", EDGE_CASES + NAN_CASES, ids=[c[0] for c in EDGE_CASES + NAN_CASES])
+def test_edge_cases_among_many(case, dtype):
+    _, rows, scores, threshold = case
+    rng = np.random.default_rng(14)
+    with np.errstate(over="ignore"):
+        others = random_boxes(rng, 900, 30, np.float64)
+        boxes, scores = arrays(np.concatenate([np.reshape(rows, (-1, 4)), others]),
+                               np.concatenate([scores, rng.choice([0.0, 0.5, 0.9, 1.0], 900)]), dtype)
+    check(boxes, scores, threshold)
+
+
+@pytest.mark.parametrize("threshold", [0.1, 0.3, 0.5, 0.7, 0.95, 1.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_least_overlap_that_suppresses(dtype, threshold):
+    # For 0 < t <= 1 the search only looks where a kept box overlaps the
+    # candidate by about t of its width: these pairs sit on that bound.
+    # float16: small boxes, so that the coordinates stay below 65504.
+    pairs, largest = (500, 20.0) if dtype == np.float16 else (1500, 1000.0)
+    boxes, scores = contained_at_threshold(np.random.default_rng(20), pairs, threshold, dtype, largest)
+    keep = check(boxes, scores, threshold)
+    if dtype != np.float16 and threshold < 1:
+        assert 0.2 * pairs < 2 * pairs - len(keep) < 0.8 * pairs  # about half suppressed
+
+
+def test_one_box_covering_all_others():
+    # A box over everything, scored last, never suppressed by the small
+    # ones (IoU tiny) and scored first, suppressing none of them.
+    rng = np.random.default_rng(15)
+    boxes = np.concatenate([random_boxes(rng, 1000, 100, np.float32),
+                            np.array([[-1e6, -1e6, 1e6, 1e6]], np.float32)])
+    for big in [1.5, -0.5]:
+        scores = np.concatenate([rng.random(1000), [big]]).astype(np.float32)
+        check(boxes, scores, 0.5)
+
+
+# The float32 inner loops have AVX2 and AVX-512 variants (kernels/nms/
+# iou_rows.h); the level is read once per process, so each runs in its own.
+LEVEL_CHECK = """
+import sys
+import numpy as np, torch, torchvision
+import ort_roi.ops
+from nms_cases import contained_at_threshold, crowded_boxes, tied_scores
+rng = np.random.default_rng(19)
+for n, extent, special in [(1500, 100, False), (1000, 60, True), (250, 40, False), (37, 20, False)]:
+    for t in (0.0, 0.5) if n > 300 else (0.0, 0.5, -0.1):
+        b, s = crowded_boxes(rng, n, np.float32, extent, special), tied_scores(rng, n, np.float32, special)
+        want = torchvision.ops.nms(torch.from_numpy(b), torch.from_numpy(s), t).numpy()
+        if not np.array_equal(ort_roi.ops.nms(b, s, t), want):
+            sys.exit(f"nms differs: n={n} special={special} threshold={t}")
+        c = rng.integers(0, 4, n)
+        want = torchvision.ops.batched_nms(torch.from_numpy(b), torch.from_numpy(s), torch.from_numpy(c), t).numpy()
+        if not np.array_equal(ort_roi.ops.batched_nms(b, s, c, t), want):
+            sys.exit(f"batched_nms differs: n={n} special={special} threshold={t}")
+print("same")
+"""
+
+
+@pytest.mark.parametrize("level", ["scalar", "avx2", "avx512"])
+def test_every_vector_level(level):
+    env = dict(os.environ, ORT_ROI_ISA=level)
+    run = subprocess.run([sys.executable, "-c", LEVEL_CHECK], env=env, capture_output=True,
+                         text=True, timeout=300, cwd=Path(__file__).parent)
+    assert run.returncode == 0 and run.stdout.strip() == "same", run.stdout + run.stderr
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)

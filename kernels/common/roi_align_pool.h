@@ -1,15 +1,19 @@
-// RoIAlign's per-roi work on the CPU, shared by RoIAlign and
-// MultiScaleRoIAlign: the two differ only in which feature map and scale a
-// roi is pooled from. (The CUDA kernels share roi_align_geometry.h instead.)
+// RoIAlign's CPU pooling, shared by RoIAlign and MultiScaleRoIAlign: the two
+// differ only in which feature map and scale a roi is pooled from. (The CUDA
+// kernels share roi_align_geometry.h instead.)
+//
+// A map is pooled either as it comes (NCHW, one channel at a time) or from a
+// channels-last copy (nhwc.h) whose channels the vector variants add at once
+// (roi_align_channels_last.h); ChannelsLastPays picks. Both add every
+// channel's samples in torchvision's order: the same numbers either way, at
+// every vector level.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 
-#include "axis_weights.h"
 #include "half.h"
-#include "roi_align_geometry.h"
-#include "roi_tasks.h"
+#include "nhwc.h"
+#include "parallel.h"
 
 namespace ort_roi {
 
@@ -20,40 +24,30 @@ struct RoIAlignPooling {
   bool aligned;
 };
 
-// One channel's bins, each divided by count.
-template <typename T, typename A>
-void PoolRoIAlignChannel(const T* xc, int64_t width, const AxisWeights<A>& rows,
-                         const AxisWeights<A>& cols, int64_t pooled_h, int64_t pooled_w, A count,
-                         T* out) {
-  for (int64_t ph = 0; ph < pooled_h; ++ph) {
-    for (int64_t pw = 0; pw < pooled_w; ++pw) {
-      out[ph * pooled_w + pw] = Store<T>(WeightedBinSum(xc, width, rows, cols, ph, pw) / count);
-    }
-  }
-}
+// Whether copying maps of `pixels` pixels in all to channels-last pays for
+// pooling `rois` rois of `bins` bins each from them.
+bool ChannelsLastPays(int64_t rois, int64_t bins, int64_t pixels);
 
-// Pools channels [c_begin, c_end) of one roi into `out` ([c_end - c_begin,
-// pooled_h, pooled_w]). `box` is x1, y1, x2, y2 in input-image coordinates;
-// `image` is the roi's image, [C, height, width]. A box with a non-finite
-// coordinate gives zeros.
-template <typename T, typename A>
-void PoolRoIAlignChannels(const RoIAlignPooling& p, const T* image, int64_t height, int64_t width,
-                          const A* box, A spatial_scale, int64_t c_begin, int64_t c_end, T* out) {
-  const int64_t bins = p.pooled_h * p.pooled_w;
-  const RoIAlignBox<A> b =
-      MakeRoIAlignBox(box, spatial_scale, p.aligned, p.pooled_h, p.pooled_w, p.sampling_ratio);
-  if (!b.finite) {
-    std::fill(out, out + (c_end - c_begin) * bins, Store<T>(A(0)));
-    return;
-  }
-  AxisWeights<A> rows, cols;
-  BuildAxisWeights(b.start_h, b.bin_h, b.grid_h, p.pooled_h, height, &rows);
-  BuildAxisWeights(b.start_w, b.bin_w, b.grid_w, p.pooled_w, width, &cols);
-  const int64_t plane = height * width;
-  for (int64_t c = c_begin; c < c_end; ++c) {
-    PoolRoIAlignChannel(image + c * plane, width, rows, cols, p.pooled_h, p.pooled_w, b.count,
-                        out + (c - c_begin) * bins);
-  }
-}
+// A feature map: [batch, channels, height, width].
+template <typename T>
+struct RoIAlignMap {
+  const T* data;
+  int64_t batch, channels, height, width;
+};
+
+// Pools the rois roi_index[0 .. count) (rois 0 .. count - 1 when roi_index is
+// null) of `rois` ([K, 5] rows: batch index, x1, y1, x2, y2; batch indices
+// already checked) from `map` at `spatial_scale` into their rows of y
+// ([K, channels, pooled_h, pooled_w]). A roi with a non-finite coordinate
+// gives zeros.
+//
+// When ChannelsLastPays, the map is pooled a block of channels at a time:
+// the block is copied to channels-last (into `scratch`: the images the rois
+// read, at most a few cache lines a pixel) and every roi pooled from it,
+// with the vector level ActiveIsa() names, while it is still in cache.
+template <typename T>
+void RoIAlignRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const T* rois,
+                  typename Acc<T>::type spatial_scale, const int64_t* roi_index, int64_t count,
+                  T* y, const ParallelFor& parallel_for, const HostScratch& scratch);
 
 }  // namespace ort_roi

@@ -117,6 +117,10 @@ Status CheckDeformConv(const DeformConvParams& p, const TensorDesc& x, const Ten
   s.in_channels = x.dim(1);
   s.height = x.dim(2);
   s.width = x.dim(3);
+  // The CPU kernel indexes a plane with 32-bit integers.
+  if (s.width > 0 && s.height > std::numeric_limits<int32_t>::max() / s.width) {
+    return Invalid(kOp, "input 'X' height * width must be below 2^31, got shape ", ShapeString(x.dims));
+  }
   s.out_channels = w.dim(0);
   s.kernel_h = w.dim(2);
   s.kernel_w = w.dim(3);

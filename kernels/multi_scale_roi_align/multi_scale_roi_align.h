@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/status.h"
 #include "common/tensor_desc.h"
@@ -36,10 +37,12 @@ Status CheckMultiScaleRoIAlign(const MultiScaleRoIAlignParams& p, const TensorDe
 // T is float, double or Half; x[l] points at level l's map. Rois that map to
 // no level (negative or NaN area) and rois with non-finite coordinates give
 // zeros. With one level every roi is pooled from it (torchvision then calls
-// roi_align directly, without the level mapper).
+// roi_align directly, without the level mapper). `scratch` may give the
+// channels-last copy of a level (at most the largest level's size).
 template <typename T>
 void MultiScaleRoIAlignCpu(const MultiScaleRoIAlignParams& p, const MultiScaleRoIAlignShape& s,
-                           const T* const* x, const T* rois, T* y, const ParallelFor& parallel_for);
+                           const T* const* x, const T* rois, T* y, const ParallelFor& parallel_for,
+                           const HostScratch& scratch = nullptr);
 
 // What the CUDA kernel adds to CheckMultiScaleRoIAlign: at most
 // kMultiScaleCudaMaxLevels (8) feature maps, whose pointers and shapes travel

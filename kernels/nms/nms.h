@@ -56,13 +56,6 @@ template <typename T>
 void NmsCpu(const NmsParams& p, int64_t num_boxes, const T* boxes, const T* scores,
             std::vector<int64_t>* keep);
 
-// The same on the boxes members[0], ..., members[count - 1] alone (one class
-// of BatchedNMS), appending kept members' indices. With members ascending,
-// ties break as torchvision's nms(boxes[members], scores[members]) does.
-template <typename T>
-void NmsCpuSubset(const NmsParams& p, const T* boxes, const T* scores, const int64_t* members,
-                  int64_t count, std::vector<int64_t>* keep);
-
 // What a CUDA call allocates through its caller (ORT's allocator in the
 // binding): device scratch, valid until the caller's Compute returns, and
 // the output keep [count] once the count is known. Either may throw.

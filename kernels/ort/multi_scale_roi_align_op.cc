@@ -6,6 +6,7 @@
 #include "common/roi_checks.h"
 #include "multi_scale_roi_align/multi_scale_roi_align.h"
 #include "ort/custom_op.h"
+#include "ort/host_scratch.h"
 #include "ort/ops.h"
 
 namespace ort_roi {
@@ -76,7 +77,10 @@ struct MultiScaleRoIAlignKernel {
         st = MultiScaleRoIAlignCuda(params, s, maps.data(), rs, ys, ctx.GetGPUComputeStream());
       } else {
         st = CheckRoisBatchIndex(kName, rs, s.num_rois, s.batch);
-        if (st.ok()) MultiScaleRoIAlignCpu(params, s, maps.data(), rs, ys, OrtParallelFor(ctx));
+        if (st.ok()) {
+          HostScratchPool scratch(ctx);
+          MultiScaleRoIAlignCpu(params, s, maps.data(), rs, ys, OrtParallelFor(ctx), scratch.Get());
+        }
       }
     });
     return ToOrtStatus(st);

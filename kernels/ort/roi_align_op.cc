@@ -1,6 +1,7 @@
 // ORT binding of RoIAlign, on the CPU and on CUDA: read attributes once, then
 // check, allocate and call the kernel (ComputeRoIPooling).
 #include "ort/custom_op.h"
+#include "ort/host_scratch.h"
 #include "ort/ops.h"
 #include "ort/roi_pooling_op.h"
 #include "roi_align/roi_align.h"
@@ -33,7 +34,8 @@ struct RoIAlignKernel : RoIPoolingSignature {
           if constexpr (kCuda) {
             return RoIAlignCuda(params, s, x, rois, y, on);
           } else {
-            RoIAlignCpu(params, s, x, rois, y, on);
+            HostScratchPool scratch{Ort::KernelContext(ctx)};
+            RoIAlignCpu(params, s, x, rois, y, on, scratch.Get());
           }
         });
   }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/roi_pooling_shape.h"
 #include "common/status.h"
@@ -24,9 +25,10 @@ Status CheckRoIAlign(const RoIAlignParams& p, const TensorDesc& x, const TensorD
 
 // x: [N, C, H, W]; rois: [K, 5]; y: [K, C, output_height, output_width].
 // T is float, double or Half. Rois with non-finite coordinates give zeros.
+// `scratch` may give the channels-last copy of X (at most X's size).
 template <typename T>
 void RoIAlignCpu(const RoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
-                 const ParallelFor& parallel_for);
+                 const ParallelFor& parallel_for, const HostScratch& scratch = nullptr);
 
 // The same on device pointers, launched on `stream` (a cudaStream_t); only in
 // a build with CUDA. A roi whose batch index is not a whole number in [0, N)

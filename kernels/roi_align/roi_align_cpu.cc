@@ -1,5 +1,5 @@
 // RoIAlign on the CPU: every roi pooled from the one feature map at the one
-// scale. The per-roi work lives in common/roi_align_pool.h.
+// scale. The work lives in common/roi_align_pool.h.
 #include "common/half.h"
 #include "common/roi_align_pool.h"
 #include "roi_align/roi_align.h"
@@ -8,27 +8,22 @@ namespace ort_roi {
 
 template <typename T>
 void RoIAlignCpu(const RoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
-                 const ParallelFor& parallel_for) {
+                 const ParallelFor& parallel_for, const HostScratch& scratch) {
   using A = typename Acc<T>::type;
   const RoIAlignPooling pooling{p.output_height, p.output_width, p.sampling_ratio, p.aligned != 0};
-  const int64_t bins = p.output_height * p.output_width;
-  const int64_t image_size = s.channels * s.height * s.width;
-  ForEachRoiChannelBlock(s.num_rois, s.channels, parallel_for,
-                         [&](int64_t k, int64_t c_begin, int64_t c_end) {
-    A roi[5];
-    for (int i = 0; i < 5; ++i) roi[i] = Load<A>(rois[k * 5 + i]);
-    const int64_t batch = static_cast<int64_t>(roi[0]);
-    PoolRoIAlignChannels(pooling, x + batch * image_size, s.height, s.width, roi + 1,
-                         static_cast<A>(p.spatial_scale), c_begin, c_end,
-                         y + (k * s.channels + c_begin) * bins);
-  });
+  const RoIAlignMap<T> map{x, s.batch, s.channels, s.height, s.width};
+  RoIAlignRois(pooling, map, rois, static_cast<A>(p.spatial_scale), nullptr, s.num_rois, y,
+               parallel_for, scratch);
 }
 
 template void RoIAlignCpu<float>(const RoIAlignParams&, const RoIPoolingShape&, const float*,
-                                 const float*, float*, const ParallelFor&);
+                                 const float*, float*, const ParallelFor&,
+                                 const HostScratch&);
 template void RoIAlignCpu<double>(const RoIAlignParams&, const RoIPoolingShape&, const double*,
-                                  const double*, double*, const ParallelFor&);
+                                  const double*, double*, const ParallelFor&,
+                                  const HostScratch&);
 template void RoIAlignCpu<Half>(const RoIAlignParams&, const RoIPoolingShape&, const Half*,
-                                const Half*, Half*, const ParallelFor&);
+                                const Half*, Half*, const ParallelFor&,
+                                const HostScratch&);
 
 }  // namespace ort_roi

@@ -60,16 +60,17 @@ def _torchvision_model(name: str, weights: Optional[str], image_size, seed: int)
     if name not in tv_models.list_models():
         raise SystemExit(f"ort-roi: {name!r} is neither a torchvision model name nor "
                          "module:attr (see torchvision.models.list_models())")
+    build_detector, detectors = _detector_builder()
+    if name in detectors:
+        # Bounds that leave an image of this size as it is: the transform's
+        # resize is then the identity and eager and ONNX see the same pixels
+        # (SSD's resize to its fixed size is not, but the same in both).
+        size = dict(min_size=min(image_size), max_size=max(image_size)) if image_size else {}
+        return build_detector(name, weights=weights, seed=seed, **size)
     options: dict[str, Any] = {}
     if name in tv_models.list_models(module=tv_models.detection) and image_size:
-        # Bounds that leave an image of this size as it is: the transform's
-        # resize is then the identity and eager and ONNX see the same pixels.
         options.update(min_size=min(image_size), max_size=max(image_size))
     if weights is None:
-        if _is_rcnn(name):
-            builder = _detector_builder()
-            if builder is not None:
-                return builder(name, weights=None, seed=seed, **options)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             return tv_models.get_model(name, weights=None, weights_backbone=None, **options)
@@ -84,18 +85,15 @@ def _torchvision_model(name: str, weights: Optional[str], image_size, seed: int)
     return tv_models.get_model(name, weights=named, **options)
 
 
-def _is_rcnn(name: str) -> bool:
-    return "rcnn" in name
-
-
 def _detector_builder():
-    """ort_roi.export.models.build_detector where it exists: random R-CNN heads
-    rescaled to score like a trained model's. Without it, plain random weights."""
+    """ort_roi.export.models' build_detector and the detectors it builds, where
+    it exists (random weights conditioned to score like a trained model's).
+    Without it, plain torchvision models."""
     try:
-        from ort_roi.export.models import build_detector
+        from ort_roi.export.models import DETECTORS, build_detector
     except ImportError:
-        return None
-    return build_detector
+        return None, ()
+    return build_detector, DETECTORS
 
 
 def is_detector(model: nn.Module) -> bool:

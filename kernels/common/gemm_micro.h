@@ -1,0 +1,31 @@
+// The GEMM micro-kernels of each vector level, and their register blocks.
+// Only declarations and constants: the *_avx2.cc / *_avx512.cc files that
+// define them include this header (see cpu_isa.h for why nothing inline).
+//
+// A micro-kernel adds one packed A panel times one packed B panel to a block
+// of C: c[i * ldc + j] += sum over s < kc of a[s * mr + i] * b[s * nr + j],
+// for i < mr and j < nr, where (mr, nr) is its register block below.
+#pragma once
+
+#include <cstdint>
+
+namespace ort_roi {
+
+// Plain C++ (gemm.cc) and AVX2 + FMA (gemm_avx2.cc): 6 rows by two vectors.
+constexpr int64_t kGemmMrBase = 6;
+constexpr int64_t kGemmNrBaseFloat = 16, kGemmNrBaseDouble = 8;
+// AVX-512 (gemm_avx512.cc): 14 rows by two vectors, 28 of the 32 registers.
+constexpr int64_t kGemmMrAvx512 = 14;
+constexpr int64_t kGemmNrAvx512Float = 32, kGemmNrAvx512Double = 16;
+
+void GemmMicroAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
+void GemmMicroAvx2(int64_t kc, const double* a, const double* b, double* c, int64_t ldc);
+void GemmMicroAvx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
+void GemmMicroAvx512(int64_t kc, const double* a, const double* b, double* c, int64_t ldc);
+
+// n float16 values (their bits) widened to float, and n floats rounded to
+// nearest even float16, with F16C (gemm_avx2.cc).
+void WidenHalfAvx2(const uint16_t* in, float* out, int64_t n);
+void NarrowHalfAvx2(const float* in, uint16_t* out, int64_t n);
+
+}  // namespace ort_roi
