@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,8 @@ def test_every_row_has_numbers_ratios_and_a_parity_check(quick):
     result = json.loads(files["json"].read_text())
     assert result["meta"]["threads"] == 2 and result["meta"]["quick"]
     assert "OpenVINO INFERENCE_NUM_THREADS 2" in result["meta"]["threads_text"]
+    # which of the kernels' vector levels ran (kernels/common/cpu_isa.h)
+    assert re.search(r"vector level (avx512|avx2|scalar)", result["meta"]["versions"])
     rows = {r["id"]: r for r in result["rows"]}
     assert list(rows) == list(TIMED)  # Mask R-CNN is left out of --quick
     for row_id, expected in TIMED.items():

@@ -3,11 +3,13 @@ OpenVINO's CPU ops, in one process, on the same inputs, with the same thread cou
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import os
 import platform
 import shlex
 import sys
+from pathlib import Path
 
 import onnxruntime as ort
 import torch
@@ -62,9 +64,20 @@ def _machine() -> str:
 
 
 def _isa() -> str:
-    # The kernels pick AVX-512, AVX2 or plain C++ at run time; the cap, if any, is an env var.
-    level = os.environ.get("ORT_ROI_ISA")
-    return f", ORT_ROI_ISA={level}" if level else ""
+    """The vector level the CPU kernels use (AVX-512, AVX2 or plain C++, picked
+    at run time and capped by ORT_ROI_ISA). The library exports nothing but
+    RegisterCustomOps, so ask the test library beside it, which decides by
+    the same code (kernels/common/cpu_isa.cc) on the same processor and
+    environment."""
+    cap = os.environ.get("ORT_ROI_ISA")
+    capped = f" (ORT_ROI_ISA={cap})" if cap else ""
+    try:
+        probe = ctypes.CDLL(str(Path(ort_roi.get_library_path()).parent /
+                                "libort_roi_host_grid.so"))
+        probe.ort_roi_active_isa.restype = ctypes.c_char_p
+        return f", vector level {probe.ort_roi_active_isa().decode()}{capped}"
+    except (OSError, AttributeError):
+        return f", vector level unknown{capped}"
 
 
 def run(args) -> int:
