@@ -1,8 +1,10 @@
 """RoIAlign, RoIPool, PSRoIAlign and PSRoIPool on a GPU. Each node runs on the CUDA
 execution provider (a fallback to the CPU is refused), and its output is
-compared with torchvision's CUDA op, with ort_roi's CPU kernel, and bit for
-bit with the kernel's thread body run on the host (tests/host_grid.py): the
-device build uses -fmad=false so that it rounds as the host does.
+compared with torchvision's CUDA op, with ort_roi's CPU kernel, and with the
+kernel's thread body run on the host (tests/host_grid.py): bit for bit for
+the pooling ops (built with -fmad=false, so they round as the host does);
+within the dtype's tolerance for the bilinear ops, which nvcc contracts into
+fused multiply-adds as it does torchvision's CUDA kernels (CMakeLists.txt).
 
 Needs a GPU, onnxruntime-gpu and a CUDA build of torch; `pytest tests` does
 not collect this folder."""
@@ -57,10 +59,41 @@ def assert_same_bits(a, b):
     np.testing.assert_array_equal(a[~nan].view(bits), b[~nan].view(bits))
 
 
+# Built with contraction on, as torchvision's CUDA kernels are.
+CONTRACTED = {"RoIAlign", "PSRoIAlign"}
+
+
+def assert_is_body(op, y, body, theirs=None):
+    """The device's result against its thread body run on the host: bit for
+    bit, or for the contracted ops as close as torchvision's CUDA and CPU
+    results `theirs` are to each other (within the dtype's tolerance where
+    torchvision cannot run the case)."""
+    assert y.dtype == body.dtype
+    if op.name not in CONTRACTED:
+        assert_same_bits(y, body)
+    elif theirs is None:
+        assert_close(y, body, y.dtype.type)
+    else:
+        assert_gap_is_torchvisions(y, body, *theirs, y.dtype.type)
+
+
+def assert_gap_is_torchvisions(y, cpu, theirs_cuda, theirs_cpu, dtype):
+    """Our CUDA and CPU kernels differ no more than torchvision's own CUDA and
+    CPU kernels do on the same inputs (a sample coordinate that rounds to the
+    next float moves an output by up to ~1e-5 in float32)."""
+    ours = np.abs(y.astype(np.float64) - cpu.astype(np.float64))
+    gap = np.nan_to_num(np.abs(theirs_cuda.astype(np.float64) - theirs_cpu.astype(np.float64)))
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(cpu))
+    atol = {np.float16: 1e-3, np.float32: 1e-6, np.float64: 1e-12}[dtype]
+    assert np.nanmax(ours, initial=0) <= 2 * gap.max(initial=0) + atol, (np.nanmax(ours), gap.max())
+
+
 def check(op, x, rois, oh, ow, scale=1.0, ratio=-1):
     y = on_cuda(op, x, rois, oh, ow, scale, ratio)
-    assert_same_bits(y, op.cuda_body(x, rois, oh, ow, scale, ratio))
-    op.assert_matches(y, torchvision_on_cuda(op, x, rois, oh, ow, scale, ratio), x.dtype.type)
+    theirs = torchvision_on_cuda(op, x, rois, oh, ow, scale, ratio)
+    assert_is_body(op, y, op.cuda_body(x, rois, oh, ow, scale, ratio),
+                   (theirs, op.theirs(x, rois, oh, ow, scale, ratio)))
+    op.assert_matches(y, theirs, x.dtype.type)
 
 
 def test_a_gpu_and_the_cuda_provider_are_there():
@@ -89,11 +122,15 @@ def test_random(op, dtype, seed):
     x = op.feature(rng, 3, 21, 25, 38, oh, ow, dtype)
     rois = random_rois(rng, 300, 3, 76, dtype)
     y = on_cuda(op, x, rois, oh, ow, 0.5, ratio)
-    assert_same_bits(y, op.cuda_body(x, rois, oh, ow, 0.5, ratio))
-    op.assert_matches(y, torchvision_on_cuda(op, x, rois, oh, ow, 0.5, ratio), dtype)
+    theirs = (torchvision_on_cuda(op, x, rois, oh, ow, 0.5, ratio),
+              op.theirs(x, rois, oh, ow, 0.5, ratio))
+    assert_is_body(op, y, op.cuda_body(x, rois, oh, ow, 0.5, ratio), theirs)
+    op.assert_matches(y, theirs[0], dtype)
     cpu = op.ours(x, rois, oh, ow, 0.5, ratio)
     if dtype in op.exact:
         assert_same_bits(y, cpu)
+    elif op.name in CONTRACTED:
+        assert_gap_is_torchvisions(y, cpu, *theirs, dtype)
     else:
         assert_close(y, cpu, dtype)
 
@@ -110,7 +147,7 @@ def test_invalid_batch_index_gives_zeros(op, dtype):
     rois = rois_of(rows, dtype)
     y = on_cuda(op, x, rois, 2, 2)
     assert (y[:6] == 0).all()
-    assert_same_bits(y, op.cuda_body(x, rois, 2, 2))
+    assert_is_body(op, y, op.cuda_body(x, rois, 2, 2))
     op.assert_matches(y[6:], torchvision_on_cuda(op, x, rois[6:], 2, 2), dtype)
 
 
@@ -120,7 +157,7 @@ def test_non_finite_and_absurd_boxes(op):
     rois = rois_of(NON_FINITE_ROWS + ABSURD_ROWS, np.float32)
     y = on_cuda(op, x, rois, 2, 2)
     assert (y[:3] == 0).all() and np.isfinite(y).all()
-    assert_same_bits(y, op.cuda_body(x, rois, 2, 2))
+    assert_is_body(op, y, op.cuda_body(x, rois, 2, 2))
 
 
 @pytest.mark.parametrize("op", OPS, ids=str)
@@ -136,7 +173,11 @@ def test_inputs_and_output_on_the_device(op):
     binding.bind_ortvalue_input("rois", ort.OrtValue.ortvalue_from_numpy(rois, "cuda", 0))
     binding.bind_output("Y0", "cuda")
     sess.run_with_iobinding(binding)
-    assert_same_bits(binding.copy_outputs_to_cpu()[0], op.cuda_body(x, rois, 7, 7, 1.0, 2))
+    y = binding.copy_outputs_to_cpu()[0]
+    theirs = torchvision_on_cuda(op, x, rois, 7, 7, 1.0, 2)
+    op.assert_matches(y, theirs, np.float32)
+    assert_is_body(op, y, op.cuda_body(x, rois, 7, 7, 1.0, 2),
+                   (theirs, op.theirs(x, rois, 7, 7, 1.0, 2)))
 
 
 @pytest.mark.parametrize("op", OPS, ids=str)
