@@ -380,6 +380,11 @@ def test_ort_infers_the_output_shape():
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
                                             helper.make_opsetid("ort_roi", 1)], ir_version=8)
     (z,) = ort_roi.InferenceSession(m.SerializeToString()).get_outputs()
+    if tuple(int(p) for p in ort.__version__.split(".")[:2]) < (1, 24):
+        # No shape inference for DeformConv2d there (see OLDEST_RUN below):
+        # the type still comes through, the shape does not.
+        assert z.type == "tensor(float)" and not z.shape
+        return
     # Ho = (9 + 3 - 3) // 2 + 1 = 5, Wo = (10 + 1 - 3) // 1 + 1 = 9
     assert z.shape == ["N", 7, 5, 9]
 
