@@ -95,11 +95,10 @@ def _output_size(op: str, output_size) -> tuple[int, int]:
     return oh, ow
 
 
-def _float_input(x, op: str = "", name: str = "input") -> np.ndarray:
+def _float_input(x, op: str, name: str = "input") -> np.ndarray:
     x = np.asarray(x)
     if x.dtype not in _FLOAT_TYPES:
-        where = f"{op}: " if op else ""
-        raise InvalidDtypeError(f"{where}{name} must be float32, float64 or float16, got {x.dtype}")
+        raise InvalidDtypeError(f"{op}: {name} must be float32, float64 or float16, got {x.dtype}")
     return np.ascontiguousarray(x)
 
 
@@ -389,26 +388,26 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
                                 f"2 * kh * kw = {2 * kh * kw}")
     if w.shape[1] == 0:
         raise InvalidInputError(f"{op}: weight dim 1 (Cin / groups) must be positive, got shape {w.shape}")
+    m = None if mask is None else _float_input(mask, op, "mask")
+    if m is not None:
+        _same_dtype(op, ("input", x), ("mask", m))
+    b = None if bias is None else _float_input(bias, op, "bias")
     late_bias = None
-    if bias is not None:
-        b = _float_input(bias, op, "bias")
-        if b.dtype != x.dtype:
-            # torchvision adds the bias after the convolution, in torch's
-            # promoted type (numpy promotes floats the same way): do that.
-            if b.shape != (w.shape[0],):
-                raise InvalidInputError(f"{op}: bias must be [Cout] = [{w.shape[0]}], got shape {b.shape}")
-            late_bias, bias = b, None
+    if b is not None and b.dtype != x.dtype:
+        # torchvision adds the bias after the convolution, in torch's promoted
+        # type (numpy promotes floats the same way): do the same.
+        if b.shape != (w.shape[0],):
+            raise InvalidInputError(f"{op}: bias must be [Cout] = [{w.shape[0]}], got shape {b.shape}")
+        late_bias, b = b, None
     # Tuples: the attributes are part of the session cache's key.
     attrs = dict(strides=_pair(stride), pads=_onnx_pads(padding),
                  dilations=_pair(dilation), group=x.shape[1] // w.shape[1],
                  offset_group=offset_group)
     inputs = {"X": x, "W": w, "offset": off}
-    if bias is not None or mask is not None:
+    if b is not None or m is not None:
         # Without a bias torchvision adds zeros: the same sum as none at all.
-        inputs["B"] = np.zeros(w.shape[0], x.dtype) if bias is None else _float_input(bias, op, "bias")
-    if mask is not None:
-        inputs["mask"] = _float_input(mask, op, "mask")
-    _same_dtype(op, *[(n, inputs[k]) for n, k in [("input", "X"), ("bias", "B"), ("mask", "mask")]
-                      if k in inputs])
+        inputs["B"] = np.zeros(w.shape[0], x.dtype) if b is None else b
+    if m is not None:
+        inputs["mask"] = m
     y = _run("DeformConv2d", attrs, inputs, providers)
     return y if late_bias is None else y + late_bias.reshape(1, -1, 1, 1)
