@@ -377,20 +377,28 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     x = _float_input(input, op)
     w = _float_input(weight, op, "weight")
     off = _float_input(offset, op, "offset")
-    _same_dtype(op, ("input", x), ("weight", w), ("offset", off))
+    m = None if mask is None else _float_input(mask, op, "mask")
+    # Shapes first, then dtypes: torchvision's order, so its messages and ours
+    # name the same problem when an input has both.
     for name, t, layout in [("input", x, "[N, Cin, H, W]"), ("weight", w, "[Cout, Cin/groups, kh, kw]"),
                             ("offset", off, "[N, 2*offset_groups*kh*kw, Ho, Wo]")]:
         _rank(op, name, t, 4, layout)
     kh, kw = w.shape[2:]
     offset_group = off.shape[1] // (2 * kh * kw) if kh * kw else 0
     if offset_group == 0:
-        raise InvalidInputError(f"{op}: offset has {off.shape[1]} channels; it needs a multiple of "
-                                f"2 * kh * kw = {2 * kh * kw}")
+        raise InvalidInputError(f"{op}: the shape of the offset {off.shape} does not fit the weight: offset "
+                                f"has {off.shape[1]} channels; it needs a multiple of 2 * kh * kw = {2 * kh * kw}")
     if w.shape[1] == 0:
         raise InvalidInputError(f"{op}: weight dim 1 (Cin / groups) must be positive, got shape {w.shape}")
-    m = None if mask is None else _float_input(mask, op, "mask")
     if m is not None:
-        _same_dtype(op, ("input", x), ("mask", m))
+        # The kernel checks the rest of the mask's shape; the channel count is
+        # checked here too, to come before the dtypes (and with the words
+        # torchvision's message uses, which its users' tests match).
+        _rank(op, "mask", m, 4, "[N, offset_groups*kh*kw, Ho, Wo]")
+        if m.shape[1] != offset_group * kh * kw:
+            raise InvalidInputError(f"{op}: mask.shape[1] is not valid: mask has {m.shape[1]} channels, "
+                                    f"offset_groups * kh * kw = {offset_group * kh * kw}")
+    _same_dtype(op, ("input", x), ("weight", w), ("offset", off), *([("mask", m)] if m is not None else []))
     b = None if bias is None else _float_input(bias, op, "bias")
     late_bias = None
     if b is not None and b.dtype != x.dtype:

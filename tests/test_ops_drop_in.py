@@ -141,6 +141,7 @@ BATCHED_NMS_CASES = [
     Case("batched_nms", "no_boxes_rank_1", (np.zeros(0, F32), np.zeros(0, F32), LABELS, 0.5)),
     Case("batched_nms", "no_boxes_int64", (np.zeros((0, 4), np.int64), SCORES, LABELS, 0.5)),
     Case("batched_nms", "no_boxes_float64_scores", (EMPTY_BOXES, np.zeros(0), LABELS, 0.5)),
+    Case("batched_nms", "no_boxes_nothing_else", (np.zeros(0, np.int64), None, None, None)),
     Case("batched_nms", "idxs_float32_whole", (BOXES, SCORES, LABELS.astype(F32), 0.5)),
     Case("batched_nms", "idxs_int32", (BOXES, SCORES, LABELS.astype(np.int32), 0.5)),
     Case("batched_nms", "idxs_bool", (BOXES, SCORES, LABELS.astype(bool), 0.5)),
@@ -159,6 +160,10 @@ DEFORM_CASES = [
     _deform("weight_float32_input_float64", x=DX.astype(F64), offset=DOFF.astype(F64)),
     _deform("offset_float32_input_float64", x=DX.astype(F64), weight=DW.astype(F64)),
     _deform("mask_float64", mask=DMASK.astype(F64)),
+    # a float32 weight (a module's default) on float64 input with a bad shape
+    _deform("weight_float32_offset_17_channels", x=DX.astype(F64), offset=DOFF[:, :17].astype(F64)),
+    _deform("weight_float32_mask_8_channels", x=DX.astype(F64), offset=DOFF.astype(F64),
+            mask=DMASK[:, :8].astype(F64)),
     _deform("bias_float64", bias=DBIAS.astype(F64)),  # torchvision promotes the output
     _deform("bias_float16", bias=DBIAS.astype(F16)),
     _deform("int64", x=DX.astype(np.int64), offset=DOFF.astype(np.int64), weight=DW.astype(np.int64)),
@@ -298,6 +303,18 @@ def test_dtype_mismatch_names_the_inputs_and_dtypes():
         ops.deform_conv2d(DX.astype(F64), DOFF.astype(F64), DW)
     with pytest.raises(InvalidDtypeError, match="nms: scores is float64 but boxes is float32"):
         ops.nms(BOXES, SCORES.astype(F64), 0.5)
+
+
+@pytest.mark.parametrize("offset_channels, mask_channels, words", [
+    (17, 9, "the shape of the offset"), (18, 8, r"mask.shape\[1\] is not valid")])
+def test_deform_conv2d_reports_shapes_before_dtypes(offset_channels, mask_channels, words):
+    """As torchvision does, and in words its messages use: code that matches
+    them (torchvision's own tests do) keeps working."""
+    x, offset, mask = DX.astype(F64), DOFF[:, :offset_channels].astype(F64), DMASK[:, :mask_channels].astype(F64)
+    with pytest.raises(RuntimeError, match=words):
+        torchvision.ops.deform_conv2d(*_torch([x, offset, DW]), mask=torch.from_numpy(mask))
+    with pytest.raises(RuntimeError, match=words):
+        ops.deform_conv2d(x, offset, DW, mask=mask)
 
 
 def test_one_exception_type_is_what_torchvision_raises():
