@@ -28,6 +28,7 @@ import functools
 from typing import Mapping, Sequence, Union
 
 import numpy as np
+import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument
 
 from ._library import DOMAIN, InferenceSession
@@ -120,7 +121,6 @@ def _rank(op: str, name: str, x: np.ndarray, rank: int, layout: str) -> None:
 @functools.lru_cache(maxsize=64)
 def _session(op: str, attrs: tuple, inputs: tuple, out_dtype: np.dtype, providers: tuple):
     """``inputs`` holds (name, dtype) pairs; the graph is typed by them."""
-    import onnxruntime as ort
     from onnx import helper  # onnx is only needed to build the model
 
     node = helper.make_node(op, [n for n, _ in inputs], ["Y"], domain=DOMAIN, **dict(attrs))
@@ -149,7 +149,9 @@ def _run(op: str, attrs: dict, inputs: dict, providers, out_dtype=None) -> np.nd
                         tuple(providers or ("CPUExecutionProvider",)))
         return sess.run(None, inputs)[0]
     except (InvalidArgument, Fail) as err:
-        # The node's own message names the op, the input and the problem.
+        # Our kernels refuse bad input with INVALID_ARGUMENT, naming the op,
+        # the input and the problem; FAIL is a type ONNX Runtime could not
+        # match at session build, or an exception from inside a kernel.
         raise InvalidInputError(str(err)) from err
 
 
