@@ -248,7 +248,8 @@ def _select_features(features, featmap_names) -> list[np.ndarray]:
         raise InvalidInputError(f"{op}: no feature map to pool from")
     maps = [_float_input(f, op, f"features[{i}]") for i, f in enumerate(chosen)]
     if len({m.dtype for m in maps}) != 1:
-        raise InvalidDtypeError(f"{op}: feature maps must share one dtype, got {[m.dtype.name for m in maps]}")
+        raise InvalidDtypeError(f"{op}: feature maps must share one dtype, "
+                                f"got {[m.dtype.name for m in maps]}")
     for i, m in enumerate(maps):
         _rank(op, f"features[{i}]", m, 4, "[N, C, H, W]")
     return maps
@@ -364,7 +365,8 @@ def _onnx_pads(padding) -> tuple[int, ...]:
         return values * 2
     if len(values) == 4:
         return values
-    raise InvalidInputError(f"deform_conv2d: padding must be an int, (ph, pw) or (top, left, bottom, right); got {padding}")
+    raise InvalidInputError(f"deform_conv2d: padding must be an int, (ph, pw) or "
+                            f"(top, left, bottom, right); got {padding}")
 
 
 def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None,
@@ -388,8 +390,9 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     kh, kw = w.shape[2:]
     offset_group = off.shape[1] // (2 * kh * kw) if kh * kw else 0
     if offset_group == 0:
-        raise InvalidInputError(f"{op}: the shape of the offset {off.shape} does not fit the weight: offset "
-                                f"has {off.shape[1]} channels; it needs a multiple of 2 * kh * kw = {2 * kh * kw}")
+        raise InvalidInputError(f"{op}: the shape of the offset {off.shape} does not fit the weight: "
+                                f"offset has {off.shape[1]} channels; it needs a multiple of "
+                                f"2 * kh * kw = {2 * kh * kw}")
     if w.shape[1] == 0:
         raise InvalidInputError(f"{op}: weight dim 1 (Cin / groups) must be positive, got shape {w.shape}")
     if m is not None:
@@ -400,7 +403,8 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
         if m.shape[1] != offset_group * kh * kw:
             raise InvalidInputError(f"{op}: mask.shape[1] is not valid: mask has {m.shape[1]} channels, "
                                     f"offset_groups * kh * kw = {offset_group * kh * kw}")
-    _same_dtype(op, ("input", x), ("weight", w), ("offset", off), *([("mask", m)] if m is not None else []))
+    _same_dtype(op, ("input", x), ("weight", w), ("offset", off),
+                *([("mask", m)] if m is not None else []))
     b = None if bias is None else _float_input(bias, op, "bias")
     late_bias = None
     if b is not None and b.dtype != x.dtype:

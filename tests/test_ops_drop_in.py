@@ -310,7 +310,8 @@ def test_dtype_mismatch_names_the_inputs_and_dtypes():
 def test_deform_conv2d_reports_shapes_before_dtypes(offset_channels, mask_channels, words):
     """As torchvision does, and in words its messages use: code that matches
     them (torchvision's own tests do) keeps working."""
-    x, offset, mask = DX.astype(F64), DOFF[:, :offset_channels].astype(F64), DMASK[:, :mask_channels].astype(F64)
+    x = DX.astype(F64)
+    offset, mask = DOFF[:, :offset_channels].astype(F64), DMASK[:, :mask_channels].astype(F64)
     with pytest.raises(RuntimeError, match=words):
         torchvision.ops.deform_conv2d(*_torch([x, offset, DW]), mask=torch.from_numpy(mask))
     with pytest.raises(RuntimeError, match=words):
