@@ -53,11 +53,14 @@ def model(seed: int = 0) -> bytes:
                          domain="ort_roi", pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
     ]
     f32, i64 = TensorProto.FLOAT, TensorProto.INT64
-    ranks = dict(X=4, X_ps=4, X_low=4, rois=2, offset=4, mask=4, boxes=2, scores=1, idxs=1)
+    # Channel counts and row widths fixed, as a model's weights fix them;
+    # batch, spatial sizes and counts of rois and boxes symbolic.
+    shapes = dict(X=["N", C, "H", "W"], X_ps=["N", C * P * P, "H", "W"],
+                  X_low=["N", C, "H_low", "W_low"], rois=["K", 5], offset=["N", 18, "H", "W"],
+                  mask=["N", 9, "H", "W"], boxes=["M", 4], scores=["M"], idxs=["M"])
     graph = helper.make_graph(
         nodes, "all_ops",
-        [helper.make_tensor_value_info(name, i64 if name == "idxs" else f32,
-                                       [f"{name}_{d}" for d in range(ranks[name])])
+        [helper.make_tensor_value_info(name, i64 if name == "idxs" else f32, shapes[name])
          for name in INPUTS],
         [helper.make_tensor_value_info(node.output[0], i64 if "nms" in node.output[0] else f32,
                                        [None] * (1 if "nms" in node.output[0] else 4))

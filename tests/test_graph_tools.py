@@ -12,6 +12,7 @@ twice). The tools get copies: some rewrite the model they are given.
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 import onnxruntime as ort
 import onnxruntime_extensions
@@ -20,6 +21,7 @@ import onnxslim
 import pytest
 import torch
 
+import all_ops_model
 import ort_roi
 import ort_roi.schemas
 from export_support import EXPORTERS, mismatches
@@ -130,3 +132,55 @@ def test_a_session_with_onnxruntime_extensions_too(model, expected, image, exten
     if not extensions_first:
         so.register_custom_ops_library(onnxruntime_extensions.get_library_path())
     assert_matches_eager(fresh(model), expected, image, so)
+
+
+# ---------------------------------------------------------------- every op
+
+# What the tools must state for each output of all_ops_model.py's nodes: the
+# dims that follow from attributes and from the inputs' fixed dims (None: any,
+# symbolic or unknown).
+ALL_OPS_DIMS = {"roi_align": [None, 4, 4, 4], "roi_pool": [None, 4, 4, 4],
+                "ps_roi_align": [None, 4, 3, 3], "ps_roi_pool": [None, 4, 3, 3],
+                "multi_scale": [None, 4, 4, 4], "nms": [None], "batched_nms": [None],
+                "deform_conv": [None, 6, None, None]}
+TOOLS = {
+    "strict_inference": lambda m: onnx.shape_inference.infer_shapes(m, check_type=True,
+                                                                     strict_mode=True),
+    "onnxslim": onnxslim.slim,
+    "onnxsim": lambda m: onnxsim.simplify(m, custom_lib=ort_roi.get_library_path())[0],
+}
+
+
+def stated_types(model: onnx.ModelProto) -> dict:
+    """Output name -> (element type, dims) for every output of our nodes."""
+    known = {v.name: v.type.tensor_type for v in [*model.graph.value_info, *model.graph.output]}
+    found = {}
+    for node in model.graph.node:
+        if node.domain == ort_roi.DOMAIN and node.output[0] in known:
+            t = known[node.output[0]]
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+            found[node.output[0]] = (t.elem_type, dims)
+    return found
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_every_op_keeps_its_types_and_results_through(tool):
+    """all_ops_model.py (the eight ops) through each tool: every output of our
+    nodes gets its type and the dims the schema knows, and the tool's graph
+    computes exactly what the original does."""
+    ort_roi.schemas.register()
+    original = onnx.load_from_string(all_ops_model.model())
+    onnx.checker.check_model(original, full_check=True)
+    result = TOOLS[tool](fresh(original))
+    types = stated_types(result)
+    assert sorted(types) == sorted(ALL_OPS_DIMS)
+    for name, (elem_type, dims) in types.items():
+        want = ALL_OPS_DIMS[name]
+        assert elem_type == (onnx.TensorProto.INT64 if "nms" in name else onnx.TensorProto.FLOAT)
+        assert len(dims) == len(want), name
+        assert all(w is None or d == w for d, w in zip(dims, want)), (name, dims)
+    inputs = all_ops_model.input_sets()[0]
+    before = ort_roi.InferenceSession(original.SerializeToString()).run(None, inputs)
+    after = ort_roi.InferenceSession(result.SerializeToString()).run(None, inputs)
+    for b, a in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
