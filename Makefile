@@ -1,6 +1,7 @@
 # Entry points, each of which sets everything up first:
 #   make demo      build, install, run Mask R-CNN through ort_roi (ort-roi demo)
-#   make test      build, install, run the test suite
+#   make test      build, install, run the test suite (then the parity suite in
+#                  two older onnxruntime releases, and under ASan/UBSan)
 #   make bench     build, install, time ort_roi against its peers (ort-roi bench)
 # Everything goes into the virtual environment $(VENV); nothing else is touched.
 
@@ -15,20 +16,29 @@ PIP := $(PY) -m pip
 # torchvision's ops do not load.
 TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 # The oldest ONNX Runtime the library is built to load in (Debian trixie's
-# headers, API 21); the tests load the library in it as well as in the newest.
+# headers, API 21), and the release onnxruntime-gpu pairs with below. The
+# suite runs in the newest release pip gives; then the parity suite runs
+# again in each of these two (a --target install first on PYTHONPATH).
 OLDEST_ORT := 1.21.0
+PINNED_ORT := 1.31.1
+PARITY_TESTS := tests/test_roi_pooling.py tests/test_roi_align.py tests/test_roi_align_levels.py \
+	tests/test_roi_pool.py tests/test_ps_roi_align.py tests/test_ps_roi_pool.py \
+	tests/test_channels_last_pool.py tests/test_multi_scale_roi_align.py tests/test_nms.py \
+	tests/test_batched_nms.py tests/test_deform_conv2d.py tests/test_schemas.py \
+	tests/test_ops_api.py tests/test_export_ops.py tests/test_export_multi_scale.py
 
 # onnxruntime-gpu (CUDA 13) for the GPU suite, beside the CPU wheel: it
 # installs the same `onnxruntime` module, so it goes into its own folder.
 ORT_GPU := 1.31.1
 INSTALL_ORT_GPU := $(PIP) install -q --target $(VENV)/ort-gpu --no-deps "onnxruntime-gpu==$(ORT_GPU)"
 
-.PHONY: setup install demo test test-gpu bench bench-gpu clean
+.PHONY: setup install demo test test-sanitize test-gpu bench bench-gpu clean
 
 $(VENV)/.deps: Makefile pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q $(TORCH_PAIR) "scikit-build-core>=0.10"
 	$(PIP) install -q --target $(VENV)/ort-$(OLDEST_ORT) --no-deps "onnxruntime==$(OLDEST_ORT)"
+	$(PIP) install -q --target $(VENV)/ort-$(PINNED_ORT) --no-deps "onnxruntime==$(PINNED_ORT)"
 	touch $@
 
 setup: $(VENV)/.deps
@@ -41,7 +51,36 @@ demo: install
 	$(VENV)/bin/ort-roi demo
 
 test: install
-	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests
+	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests --durations=25
+	for v in $(OLDEST_ORT) $(PINNED_ORT); do \
+	  ORT_ROI_EXPECT_ORT=$$v ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) PYTHONPATH=$(VENV)/ort-$$v \
+	    $(PY) -m pytest -q -p no:cacheprovider $(PARITY_TESTS) || exit 1; \
+	done
+	$(MAKE) test-sanitize
+
+# The CPU kernels built with AddressSanitizer and UndefinedBehaviorSanitizer,
+# under the parity suite (and the hostile-input cases, each in its own
+# process): any report fails the run. Python is not instrumented, so the
+# sanitizer runtime (and libstdc++, whose exceptions it intercepts) is
+# preloaded; leak checking is off, since the interpreter itself never frees
+# everything. Reports go to $(SANITIZE_BUILD)/reports as well as failing the
+# test that triggered them.
+SANITIZE_BUILD := build/sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANITIZE_TESTS := $(PARITY_TESTS) $(wildcard tests/test_hostile_inputs.py)
+test-sanitize: install
+	cmake -S . -B $(SANITIZE_BUILD) -DORT_ROI_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" -DCMAKE_SHARED_LINKER_FLAGS="$(SANITIZE_FLAGS)" >/dev/null
+	cmake --build $(SANITIZE_BUILD) -j2
+	rm -rf $(SANITIZE_BUILD)/reports && mkdir -p $(SANITIZE_BUILD)/reports
+	status=0; \
+	LD_PRELOAD="$$(g++ -print-file-name=libasan.so) $$(g++ -print-file-name=libstdc++.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/ubsan \
+	  ORT_ROI_LIBRARY=$(CURDIR)/$(SANITIZE_BUILD)/libort_roi.so ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) \
+	  $(PY) -m pytest -q -p no:cacheprovider $(SANITIZE_TESTS) || status=$$?; \
+	if [ -n "$$(ls $(SANITIZE_BUILD)/reports)" ]; then cat $(SANITIZE_BUILD)/reports/*; status=1; fi; \
+	exit $$status
 
 # The CUDA kernels on a machine with an NVIDIA GPU (gpu_tests/conftest.py
 # says what is missing when it cannot run).
