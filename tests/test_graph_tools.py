@@ -8,6 +8,10 @@ detector nodes (MultiScaleRoIAlign and BatchedNMS): Faster R-CNN on
 MobileNetV3, with that module's random weights, sizes and exports (the same
 cached objects when both modules run in one session, so no export is paid
 twice). The tools get copies: some rewrite the model they are given.
+
+The detector has two of our eight ops; all_ops_model.py, with all eight, goes
+through the tools that infer shapes, which must then state what our schemas
+know of each output and leave results unchanged bit for bit.
 """
 
 from __future__ import annotations
