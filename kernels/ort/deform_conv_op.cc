@@ -96,13 +96,12 @@ struct DeformConvKernel {
 
   static Status Create(const OrtKernelInfo* info, DeformConvKernel* k) {
     DeformConvParams& p = k->params;
-    p.strides = AttrInts(info, "strides");
-    p.pads = AttrInts(info, "pads");
-    p.dilations = AttrInts(info, "dilations");
-    p.kernel_shape = AttrInts(info, "kernel_shape");
-    p.group = AttrInt(info, "group", p.group);
-    p.offset_group = AttrInt(info, "offset_group", p.offset_group);
-    return Status::Ok();
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "strides", &p.strides));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "pads", &p.pads));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "dilations", &p.dilations));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "kernel_shape", &p.kernel_shape));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "group", &p.group));
+    return OptionalAttr(kName, info, "offset_group", &p.offset_group);
   }
 
   OrtStatusPtr Compute(OrtKernelContext* raw) {

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <string>
 
+#include "ort/op_helpers.h"
 #include "ort/ops.h"
 
 namespace {
@@ -34,7 +35,10 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
     return api_base->GetApi(1)->CreateStatus(ORT_FAIL, msg.c_str());
   }
   static std::once_flag once;
-  std::call_once(once, [api] { Ort::InitApi(api); });
+  std::call_once(once, [api, api_base] {
+    Ort::InitApi(api);
+    ort_roi::SetOrtVersion(api_base->GetVersionString());  // before Domain() builds the ops
+  });
   try {
     Ort::UnownedSessionOptions(options).Add(Domain());
   } catch (const Ort::Exception& e) {

@@ -29,10 +29,9 @@ struct RoIPoolingSignature {
 // (required) and spatial_scale.
 template <typename Params>
 Status ReadRoIPoolingAttrs(const char* op, const OrtKernelInfo* info, Params* p) {
-  ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(op, info, "output_height", &p->output_height));
-  ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(op, info, "output_width", &p->output_width));
-  p->spatial_scale = AttrFloat(info, "spatial_scale", p->spatial_scale);
-  return Status::Ok();
+  ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_height", &p->output_height));
+  ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_width", &p->output_width));
+  return OptionalAttr(op, info, "spatial_scale", &p->spatial_scale);
 }
 
 // Y's channel count from X's, for an X that passed the op's check:

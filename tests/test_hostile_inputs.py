@@ -1,0 +1,99 @@
+"""The hostile-input matrix (hostile_cases.py): every case, run in its own
+forked child by hostile_worker.py, gives its documented result, never a
+crash or a hang; and docs/hostile-inputs.md is the table of those results."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+import torchvision
+
+import hostile_cases
+from hostile_cases import CASES, Finite, Output, Refused
+
+HERE = Path(__file__).resolve().parent
+OLD_ORT = tuple(int(v) for v in ort.__version__.split(".")[:2]) < (1, 23)
+# Cases that crash ONNX Runtime 1.21 itself, before our library is called.
+OLD_ORT_CRASHES = {
+    "DeformConv2d-mask_without_B": "ORT 1.21 crashes in its own type inference at session creation",
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict:
+    """Every case's result, from one worker process that forks a child per case."""
+    path = tmp_path_factory.mktemp("hostile") / "results.pkl"
+    subprocess.run([sys.executable, str(HERE / "hostile_worker.py"), str(path)], check=True,
+                   timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _reference(case) -> np.ndarray:
+    """What torchvision gives for a case whose output it defines (never one
+    with NaN rois: torchvision's ps_roi_align crashes on them)."""
+    t = {k: torch.from_numpy(v) for k, v in case.inputs.items() if not isinstance(v, str)}
+    a = case.attrs
+    if case.expect.reference == "roi_align on X_0":
+        return torchvision.ops.roi_align(t["X_0"], t["rois"], (a["output_height"], a["output_width"]),
+                                         a["spatial_scales"][0]).numpy()
+    if case.expect.reference == "nms":
+        return torchvision.ops.nms(t["boxes"], t["scores"], a["iou_threshold"]).numpy()
+    if case.expect.reference == "batched_nms":
+        return torchvision.ops.batched_nms(t["boxes"], t["scores"], t["idxs"],
+                                           a["iou_threshold"]).numpy()
+    if case.expect.reference == "deform_conv2d":
+        return torchvision.ops.deform_conv2d(t["X"], t["offset"], t["W"], t.get("B"),
+                                             mask=t.get("mask")).numpy()
+    raise AssertionError(f"no reference {case.expect.reference!r}")
+
+
+def our_message(case, text: str) -> str:
+    """The op's own message inside ORT's error text."""
+    start = text.find(f"{case.op}: ")
+    return text[start:].strip() if start >= 0 else text
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile_input(case, results):
+    got = results[case.id]
+    if case.id in OLD_ORT_CRASHES and OLD_ORT:
+        pytest.xfail(OLD_ORT_CRASHES[case.id])
+    assert got["stage"] in ("ok", "create", "run"), f"{case.id}: {got}"  # no crash, no hang
+    expect = case.expect
+    if isinstance(expect, Refused):
+        assert got["stage"] != "ok", f"{case.id} gave an output {got['output'].shape}"
+        if expect.old_ort and OLD_ORT:  # ORT refuses the graph before our check sees it
+            assert got["stage"] == "create" and expect.old_ort in got["text"], got["text"]
+            return
+        # A bad attribute fails the kernel's creation (ORT reports it as
+        # RUNTIME_EXCEPTION), anything else the run, as INVALID_ARGUMENT.
+        stage, code = ("create", "RUNTIME_EXCEPTION") if expect.at_creation else ("run", "INVALID_ARGUMENT")
+        assert (got["stage"], got["code"]) == (stage, code), got["text"]
+        assert our_message(case, got["text"]) == expect.message
+        return
+    assert got["stage"] == "ok", got["text"]
+    y = got["output"]
+    if isinstance(expect, Finite):
+        assert y.shape == expect.shape and np.isfinite(y).all()
+        return
+    assert isinstance(expect, Output)
+    if expect.reference:
+        np.testing.assert_array_equal(y, _reference(case))
+    if expect.expected is not None:
+        assert y.dtype == expect.expected.dtype
+        np.testing.assert_array_equal(y, expect.expected)
+
+
+def test_the_doc_is_the_case_list():
+    """docs/hostile-inputs.md is what `python tests/hostile_cases.py` writes."""
+    assert hostile_cases.DOC.read_text() == hostile_cases.doc(), (
+        "docs/hostile-inputs.md is stale: run `python tests/hostile_cases.py`")
