@@ -11,6 +11,7 @@ ORT error's `code` (INVALID_ARGUMENT, ...) and `message`, or the `signal`.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import signal
@@ -70,20 +71,22 @@ def run_case(case: Case) -> dict:
         return _error("run", e)
 
 
-def _in_child(case: Case) -> dict:
+def in_child(case: Case, run=run_case, timeout_s: float = TIMEOUT_S) -> dict:
+    """run(case) in a forked child: its result, or how the child died."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send the result, leave without cleanup
+        faulthandler.disable()  # its death is the result, not a traceback to print
         os.close(read)
         try:
-            payload = pickle.dumps(run_case(case))
+            payload = pickle.dumps(run(case))
         except BaseException as e:  # noqa: BLE001 - any failure is the case's result
             payload = pickle.dumps({"stage": "error", "text": repr(e)})
         with os.fdopen(write, "wb") as f:
             f.write(payload)
         os._exit(0)
     os.close(write)
-    chunks, deadline = [], time.monotonic() + TIMEOUT_S
+    chunks, deadline = [], time.monotonic() + timeout_s
     os.set_blocking(read, False)
     while True:
         try:
@@ -98,7 +101,7 @@ def _in_child(case: Case) -> dict:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             os.close(read)
-            return {"stage": "hang", "seconds": TIMEOUT_S}
+            return {"stage": "hang", "seconds": timeout_s}
         else:
             time.sleep(0.002)
     os.close(read)
@@ -113,7 +116,7 @@ def _in_child(case: Case) -> dict:
 def main(argv: list[str]) -> None:
     out, ids = argv[0], argv[1:]
     cases = [BY_ID[i] for i in ids] if ids else CASES
-    results = {case.id: _in_child(case) for case in cases}
+    results = {case.id: in_child(case) for case in cases}
     with open(out, "wb") as f:
         pickle.dump(results, f)
 

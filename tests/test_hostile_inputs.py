@@ -8,6 +8,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,31 @@ def test_hostile_input(case, results):
     if expect.expected is not None:
         assert y.dtype == expect.expected.dtype
         np.testing.assert_array_equal(y, expect.expected)
+
+
+def _segfault(case):
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0
+
+
+def _abort(case):
+    os.abort()
+
+
+def _hang(case):
+    time.sleep(60)
+
+
+@pytest.mark.parametrize("run, stage", [(_segfault, "crash"), (_abort, "crash"), (_hang, "hang")])
+def test_the_worker_catches_crashes_and_hangs(run, stage):
+    """The worker's child dies or hangs alone, and says so, as a case of the
+    matrix would (in_child forks from this process; the child touches no
+    session)."""
+    import hostile_worker
+
+    got = hostile_worker.in_child(CASES[0], run=run, timeout_s=1.0)
+    assert got["stage"] == stage, got
 
 
 def test_the_doc_is_the_case_list():
