@@ -15,8 +15,17 @@ PIP := $(PY) -m pip
 # torchvision's ops do not load.
 TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 # The oldest ONNX Runtime the library is built to load in (Debian trixie's
-# headers, API 21); the tests load the library in it as well as in the newest.
+# headers, API 21), and the release onnxruntime-gpu pairs with below. The
+# suite runs in the newest release pip gives; then the parity suite runs
+# again in each of these two (a --target install first on PYTHONPATH).
 OLDEST_ORT := 1.21.0
+PINNED_ORT := 1.31.1
+PARITY_TESTS := tests/test_roi_pooling.py tests/test_roi_align.py tests/test_roi_align_levels.py \
+	tests/test_roi_pool.py tests/test_ps_roi_align.py tests/test_ps_roi_pool.py \
+	tests/test_channels_last_pool.py tests/test_multi_scale_roi_align.py tests/test_nms.py \
+	tests/test_batched_nms.py tests/test_deform_conv2d.py tests/test_schemas.py \
+	tests/test_ops_api.py tests/test_export_ops.py tests/test_export_multi_scale.py \
+	tests/test_hostile_inputs.py
 
 # onnxruntime-gpu (CUDA 13) for the GPU suite, beside the CPU wheel: it
 # installs the same `onnxruntime` module, so it goes into its own folder.
@@ -29,6 +38,7 @@ $(VENV)/.deps: Makefile pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q $(TORCH_PAIR) "scikit-build-core>=0.10"
 	$(PIP) install -q --target $(VENV)/ort-$(OLDEST_ORT) --no-deps "onnxruntime==$(OLDEST_ORT)"
+	$(PIP) install -q --target $(VENV)/ort-$(PINNED_ORT) --no-deps "onnxruntime==$(PINNED_ORT)"
 	touch $@
 
 setup: $(VENV)/.deps
@@ -41,7 +51,11 @@ demo: install
 	$(VENV)/bin/ort-roi demo
 
 test: install
-	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests
+	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests --durations=25
+	for v in $(OLDEST_ORT) $(PINNED_ORT); do \
+	  ORT_ROI_EXPECT_ORT=$$v ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) PYTHONPATH=$(VENV)/ort-$$v \
+	    $(PY) -m pytest -q -p no:cacheprovider $(PARITY_TESTS) || exit 1; \
+	done
 
 # The CUDA kernels on a machine with an NVIDIA GPU (gpu_tests/conftest.py
 # says what is missing when it cannot run).

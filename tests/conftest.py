@@ -6,10 +6,22 @@ against, say), every parity test would be meaningless: stop the whole run
 with a failure instead of letting anything skip.
 """
 
+import os
+
 import pytest
 
 
 def pytest_sessionstart(session):
+    # `make test` reruns the parity suite in other onnxruntime releases by
+    # putting them first on PYTHONPATH; make sure the one asked for is the
+    # one that loaded, or that rerun would test the default release again.
+    expected = os.environ.get("ORT_ROI_EXPECT_ORT")
+    if expected:
+        import onnxruntime
+
+        if onnxruntime.__version__ != expected:
+            pytest.exit(f"ORT_ROI_EXPECT_ORT={expected}, but onnxruntime {onnxruntime.__version__} "
+                        f"loaded from {onnxruntime.__file__}", returncode=3)
     try:
         import torch
         import torchvision

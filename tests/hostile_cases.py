@@ -349,8 +349,8 @@ def _deform_cases() -> list[Case]:
                 offset=np.zeros((2, 2, 4, 4), F64)),
         refused("mask_channels", "input 'mask' must have offset_group*kh*kw = 1 channels, got shape "
                 "[1, 2, 4, 4]", mask=np.ones((1, 2, 4, 4), F64), bias=np.zeros(2, F64)),
-        # B given as "" (absent) before a mask: ORT 1.21's own type inference
-        # crashes on it at session creation, before any code of ours runs.
+        # B given as "" (absent) before a mask: ORT before 1.24 crashes on it
+        # if the op has shape inference, which the library then leaves out.
         case("mask_without_B", Output(None, reference="deform_conv2d"), mask=np.full((1, 1, 4, 4), 0.5)),
         refused("bias_length", "input 'B' must have shape [Cout] = [2], got [3]",
                 bias=np.zeros(3, F64)),
@@ -471,10 +471,6 @@ Results:
   torchvision also adds the zero-weight taps of the same pixel and its
   `0 * inf` gives NaN (`inf_pixel_at_the_edge`). We keep this: the sample's
   value is the pixel's.
-- ONNX Runtime 1.21 itself crashes (segmentation fault, in its type
-  inference at session creation, before any code of ours runs) on a
-  DeformConv2d node whose optional `B` is given as `""` and that has a `mask`
-  (`mask_without_B`); 1.32 runs it. With 1.21, give a zero `B` instead.
 - torchvision itself crashes (segmentation fault) on two of these cases:
   `ps_roi_align` with NaN rois and `deform_conv2d` with NaN offsets. The
   tests never call it so in-process; ort_roi gives zeros for both.

@@ -249,8 +249,13 @@ def test_ops_function(dtype):
         assert keep.dtype == np.int64
         np.testing.assert_array_equal(keep, theirs(boxes, scores, labels, 0.45, strategy,
                                                    cpu_trick_max_numel=bound))
+    # Whole numbers in floats are classes too, as torchvision takes them.
+    np.testing.assert_array_equal(ort_roi.ops.batched_nms(boxes, scores, labels.astype(np.float32), 0.45),
+                                  ort_roi.ops.batched_nms(boxes, scores, labels, 0.45))
+    with pytest.raises(ValueError, match="idxs must hold whole numbers"):
+        ort_roi.ops.batched_nms(boxes, scores, labels + 0.5, 0.45)
     with pytest.raises(TypeError, match="idxs must be integers"):
-        ort_roi.ops.batched_nms(boxes, scores, labels.astype(np.float32), 0.45)
+        ort_roi.ops.batched_nms(boxes, scores, labels.astype(str), 0.45)
 
 
 GOOD = arrays([SQUARE, [1, 1, 9, 9], [20, 20, 30, 30]], [0.9, 0.8, 0.7], [0, 1, 0], np.float32)

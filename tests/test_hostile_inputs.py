@@ -22,10 +22,6 @@ from hostile_cases import CASES, Finite, Output, Refused
 
 HERE = Path(__file__).resolve().parent
 OLD_ORT = tuple(int(v) for v in ort.__version__.split(".")[:2]) < (1, 23)
-# Cases that crash ONNX Runtime 1.21 itself, before our library is called.
-OLD_ORT_CRASHES = {
-    "DeformConv2d-mask_without_B": "ORT 1.21 crashes in its own type inference at session creation",
-}
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +62,6 @@ def our_message(case, text: str) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_input(case, results):
     got = results[case.id]
-    if case.id in OLD_ORT_CRASHES and OLD_ORT:
-        pytest.xfail(OLD_ORT_CRASHES[case.id])
     assert got["stage"] in ("ok", "create", "run"), f"{case.id}: {got}"  # no crash, no hang
     expect = case.expect
     if isinstance(expect, Refused):

@@ -44,6 +44,24 @@ template <typename Kernel>
 struct VariadicLast<Kernel, std::void_t<decltype(Kernel::kVariadicLast)>>
     : std::bool_constant<Kernel::kVariadicLast> {};
 
+// Whether the running ONNX Runtime crashes on a node whose optional input is
+// absent when the op has shape inference: before 1.24 ORT reads the type of
+// every input, an absent one included, before it calls InferOutputShapeFn.
+// Set by RegisterCustomOps before the first op is built; an op with optional
+// inputs then goes without shape inference (ORT types its outputs from its
+// UNDEFINED-typed main input, and only their shapes stay unknown).
+inline bool& AbsentInputsBreakShapeInference() {
+  static bool breaks = false;
+  return breaks;
+}
+
+template <typename Kernel>
+bool HasOptionalInput() {
+  for (size_t i = 0; i < Kernel::kInputs; ++i)
+    if (Kernel::InputOptional(i)) return true;
+  return false;
+}
+
 template <typename Kernel>
 struct KernelHost {
   Kernel kernel;
@@ -55,6 +73,7 @@ struct KernelHost {
 template <typename Kernel>
 struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*WithStatus=*/true> {
   CustomOp(const char* provider, ONNXTensorElementDataType type) : provider_(provider), type_(type) {
+    if (HasOptionalInput<Kernel>() && AbsentInputsBreakShapeInference()) return;
     this->InferOutputShapeFn = [](const OrtCustomOp*, OrtShapeInferContext* ctx) -> OrtStatusPtr {
       return Guard(Kernel::kName, [&]() -> OrtStatusPtr {
         Kernel::InferShape(ShapeInfer(ctx));
@@ -116,7 +135,8 @@ std::vector<const OrtCustomOp*> FloatTypeOps(const char* provider) {
   static const CustomOp<Kernel> f32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
   static const CustomOp<Kernel> f64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE);
   static const CustomOp<Kernel> f16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16);
-  if (OutputsTyped<Kernel>() || OrtAllowsUntypedInputs()) return {&any};
+  // 1.23 lets every input be of any type while an output takes its type from them.
+  if (OutputsTyped<Kernel>() || OrtAtLeast(1, 23)) return {&any};
   return {&f32, &f64, &f16};
 }
 

@@ -12,7 +12,9 @@ void SetOrtVersion(const char* version) {
   if (std::sscanf(version, "%d.%d", &ort_major, &ort_minor) != 2) ort_major = ort_minor = 0;
 }
 
-bool OrtAllowsUntypedInputs() { return ort_major > 1 || (ort_major == 1 && ort_minor >= 23); }
+bool OrtAtLeast(int major, int minor) {
+  return ort_major > major || (ort_major == major && ort_minor >= minor);
+}
 
 namespace {
 

@@ -32,10 +32,10 @@ Status RequiredAttr(const char* op, const OrtKernelInfo* info, const char* name,
                     std::vector<float>* out);
 
 // The ONNX Runtime release that loaded the library ("1.21.0"), set once by
-// RegisterCustomOps before any op is built, and whether it lets every input
-// of an op be of any type while an output takes its type from them (1.23+).
+// RegisterCustomOps before any op is built, and whether it is `major.minor`
+// or later (custom_op.h asks what the release allows).
 void SetOrtVersion(const char* version);
-bool OrtAllowsUntypedInputs();
+bool OrtAtLeast(int major, int minor);
 
 DType ToDType(ONNXTensorElementDataType t);
 TensorDesc Describe(const Ort::ConstValue& v);

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <string>
 
+#include "ort/custom_op.h"
 #include "ort/op_helpers.h"
 #include "ort/ops.h"
 
@@ -37,7 +38,9 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   static std::once_flag once;
   std::call_once(once, [api, api_base] {
     Ort::InitApi(api);
-    ort_roi::SetOrtVersion(api_base->GetVersionString());  // before Domain() builds the ops
+    // Before Domain() builds the ops, which ask what this release allows.
+    ort_roi::SetOrtVersion(api_base->GetVersionString());
+    ort_roi::AbsentInputsBreakShapeInference() = !ort_roi::OrtAtLeast(1, 24);
   });
   try {
     Ort::UnownedSessionOptions(options).Add(Domain());
