@@ -121,6 +121,8 @@ struct DeformConvKernel {
     if (!st.ok()) return ToOrtStatus(st);
 
     Ort::UnownedValue y = ctx.GetOutput(0, {s.batch, s.out_channels, s.out_height, s.out_width});
+    const Status typed = CheckOutputType(kName, y, xd.dtype);
+    if (!typed.ok()) return ToOrtStatus(typed);
     Status run = Status::Ok();
     DispatchFloat(xd.dtype, [&](auto tag) {
       using T = decltype(tag);

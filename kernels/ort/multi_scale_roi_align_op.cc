@@ -64,6 +64,8 @@ struct MultiScaleRoIAlignKernel {
     }
     Ort::UnownedValue y =
         ctx.GetOutput(0, {s.num_rois, s.channels, params.output_height, params.output_width});
+    st = CheckOutputType(kName, y, xd[0].dtype);
+    if (!st.ok()) return ToOrtStatus(st);
     DispatchFloat(xd[0].dtype, [&](auto tag) {
       using T = decltype(tag);
       std::vector<const T*> maps;

@@ -164,6 +164,15 @@ TensorDesc Describe(const Ort::ConstValue& v) {
   return TensorDesc{ToDType(info.GetElementType()), info.GetShape()};
 }
 
+Status CheckOutputType(const char* op, const Ort::UnownedValue& y, DType dtype) {
+  const DType given = ToDType(y.GetTensorTypeAndShapeInfo().GetElementType());
+  if (given != dtype) {
+    return Invalid(op, "output 'Y' is typed ", DTypeName(given), " in the graph, but the inputs are ",
+                   DTypeName(dtype));
+  }
+  return Status::Ok();
+}
+
 NodeInputs ReadInputs(const Ort::KernelContext& ctx) {
   NodeInputs in;
   for (size_t i = 0; i < ctx.GetInputCount(); ++i) {

@@ -39,6 +39,10 @@ bool OrtAtLeast(int major, int minor);
 
 DType ToDType(ONNXTensorElementDataType t);
 TensorDesc Describe(const Ort::ConstValue& v);
+// Output `y` has the type the kernel writes, `dtype`. ORT types an output
+// before any check runs (from one of the inputs, or by shape inference), so
+// this guards the kernel against writing past a buffer of a smaller type.
+Status CheckOutputType(const char* op, const Ort::UnownedValue& y, DType dtype);
 
 // Every input of the node with its description, in input order. For ops
 // whose inputs are all required: an absent optional input has no tensor.

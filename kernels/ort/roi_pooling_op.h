@@ -62,6 +62,8 @@ OrtStatusPtr ComputeRoIPooling(OrtKernelContext* raw, const char* op, const Para
   Ort::UnownedValue y =
       ctx.GetOutput(0, {s.num_rois, out_channels(s.channels, p.output_height, p.output_width),
                         p.output_height, p.output_width});
+  st = CheckOutputType(op, y, xd.dtype);
+  if (!st.ok()) return ToOrtStatus(st);
   DispatchFloat(xd.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = InputData<T>(x);
