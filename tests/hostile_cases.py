@@ -9,9 +9,7 @@ docs/hostile-inputs.md from it (a test checks that the file is current).
 A case expects one of:
   Refused(message): the op refuses the node with `message`, which starts
     with the op's name; at session creation for a bad attribute type, when
-    the node runs for anything else. On ONNX Runtime before 1.23 some dtype
-    cases are refused by ORT itself at session creation (`old_ort`: what its
-    message says), see kernels/ort/custom_op.h;
+    the node runs for anything else;
   Output(expected, reference): this exact output; `reference` names the
     torchvision call the test also checks it against, in-process (the
     output is that call's alone when `expected` is None);
@@ -36,7 +34,6 @@ NAN, INF = float("nan"), float("inf")
 @dataclass(frozen=True)
 class Refused:
     message: str
-    old_ort: Optional[str] = None  # ORT < 1.23 refuses the graph itself, saying this
     at_creation: bool = False  # a bad attribute: refused when the session is created
 
 
@@ -87,8 +84,8 @@ def _roi_op_cases(op: str, ps: bool, ratio: bool) -> list[Case]:
     def case(name, expect, x=x, rois=rois, out_type=None, **attrs):
         return Case(op, name, {"X": x, "rois": rois}, expect, {**SIZE, **attrs}, out_type)
 
-    def refused(name, message, old_ort=None, **kw):
-        return case(name, Refused(f"{op}: {message}", old_ort), **kw)
+    def refused(name, message, **kw):
+        return case(name, Refused(f"{op}: {message}"), **kw)
 
     batch = "input 'rois' row 0 has batch index {}, which is not an integer in [0, 1)"
     cases = [
@@ -102,8 +99,7 @@ def _roi_op_cases(op: str, ps: bool, ratio: bool) -> list[Case]:
                 x=x.astype(np.int32)),
         refused("rois_float64_X_float32", "input 'rois' must have the feature map's type float32, "
                 "got float64", rois=rois.astype(F64)),
-        refused("rois_int64", "input 'rois' must have the feature map's type float32, got int64",
-                old_ort="Type 'tensor(int64)' of input parameter (rois)", rois=rois.astype(np.int64)),
+        refused("rois_int64", "input 'rois' must have the feature map's type float32, got int64", rois=rois.astype(np.int64)),
         refused("batch_index_negative", batch.format(-1), rois=_rois((-1, *ROI[1:]))),
         refused("batch_index_N", batch.format(1), rois=_rois((1, *ROI[1:]))),
         refused("batch_index_fraction", batch.format(0.5), rois=_rois((0.5, *ROI[1:]))),
@@ -191,8 +187,8 @@ def _multi_scale_cases() -> list[Case]:
         out_type = TensorProto.FLOAT if out_type is None else out_type
         return Case(op, name, inputs, expect, {**attrs, **extra}, out_type)
 
-    def refused(name, message, old_ort=None, **kw):
-        return case(name, Refused(f"{op}: {message}", old_ort), **kw)
+    def refused(name, message, **kw):
+        return case(name, Refused(f"{op}: {message}"), **kw)
 
     batch = "input 'rois' row 0 has batch index {}, which is not an integer in [0, 1)"
     return [
@@ -213,8 +209,7 @@ def _multi_scale_cases() -> list[Case]:
                 "y1, x2, y2), got [1, 4]", rois=rois[:, 1:]),
         refused("rois_float64", "input 'rois' must have the feature map's type float32, got "
                 "float64", rois=rois.astype(F64)),
-        refused("rois_int64", "input 'rois' must have the feature map's type float32, got int64",
-                old_ort="Type 'tensor(int64)' of input parameter (rois)", rois=rois.astype(np.int64)),
+        refused("rois_int64", "input 'rois' must have the feature map's type float32, got int64", rois=rois.astype(np.int64)),
         refused("batch_index_negative", batch.format(-1), rois=_rois((-1, 1, 1, 6, 6))),
         refused("batch_index_N", batch.format(1), rois=_rois((1, 1, 1, 6, 6))),
         refused("batch_index_fraction", batch.format(0.5), rois=_rois((0.5, 1, 1, 6, 6))),
@@ -256,8 +251,8 @@ def _nms_cases(op: str) -> list[Case]:
             expect = Output(expect.expected, reference)
         return Case(op, name, inputs, expect, {"iou_threshold": 0.5, **attrs}, TensorProto.INT64)
 
-    def refused(name, message, old_ort=None, **kw):
-        return case(name, Refused(f"{op}: {message}", old_ort), **kw)
+    def refused(name, message, **kw):
+        return case(name, Refused(f"{op}: {message}"), **kw)
 
     def keep(*indices):
         return Output(np.array(indices, np.int64), reference="torchvision")
@@ -320,19 +315,16 @@ def _deform_cases() -> list[Case]:
             inputs["mask"] = mask
         return Case(op, name, inputs, expect, attrs, out_type or TensorProto.DOUBLE)
 
-    def refused(name, message, old_ort=None, **kw):
-        return case(name, Refused(f"{op}: {message}", old_ort), **kw)
+    def refused(name, message, **kw):
+        return case(name, Refused(f"{op}: {message}"), **kw)
 
-    no_kernel = "no kernel def matches node inputs for Op: DeformConv2d"
     return [
         refused("X_rank_3", "input 'X' must have rank 4 [N, Cin, H, W], got shape [2, 4, 4]",
                 x=x[0]),
-        refused("W_float32_X_float64", "input 'W' must have X's type float64, got float32",
-                old_ort=no_kernel, w=w.astype(F32)),
+        refused("W_float32_X_float64", "input 'W' must have X's type float64, got float32", w=w.astype(F32)),
         refused("offset_float32_X_float64", "input 'offset' must have X's type float64, got "
-                "float32", old_ort=no_kernel, offset=offset.astype(F32)),
-        refused("mask_float16_X_float64", "input 'mask' must have X's type float64, got float16",
-                old_ort=no_kernel, mask=np.ones((1, 1, 4, 4), F16)),
+                "float32", offset=offset.astype(F32)),
+        refused("mask_float16_X_float64", "input 'mask' must have X's type float64, got float16", mask=np.ones((1, 1, 4, 4), F16)),
         refused("X_int32", "input 'X' must be float32, float64 or float16, got int32",
                 x=x.astype(np.int32), out_type=TensorProto.INT32),
         refused("group_not_dividing_channels", "input 'X' has 2 channels, which is not a multiple "
@@ -411,8 +403,6 @@ def result_text(case: Case) -> str:
     if isinstance(e, Refused):
         when = "at session creation" if e.at_creation else "when run"
         text = f"refused {when}: `{e.message}`"
-        if e.old_ort:
-            text += f" (ORT < 1.23 refuses the graph itself: `...{e.old_ort}...`)"
         return text
     if isinstance(e, Finite):
         return f"finite values, shape {_shape(e.shape)}, in bounded time"
@@ -451,10 +441,10 @@ Results:
 - **refused at session creation**: an attribute of the wrong type (a float
   `sampling_ratio`, say) fails the session's creation with that message; ORT
   reports it as `RUNTIME_EXCEPTION` ("Exception during initialization").
-- On ONNX Runtime 1.21 and 1.22, a few dtype cases are refused by ORT itself
-  when the session is created, with its own message (given in brackets):
-  before 1.23, ORT lets only one input of an op whose output type follows its
-  inputs be of any type (see `kernels/ort/custom_op.h`).
+- The same results on every ONNX Runtime release the library supports (the
+  tests run in 1.21.0, 1.31.1 and 1.32.0): a wrong or mismatched dtype
+  reaches the op's check there too, rather than ORT's "no kernel def matches
+  node inputs" (see `kernels/ort/custom_op.h`).
 - **zeros**: a roi with a non-finite coordinate (NaN, ±inf) pools to zeros.
   Coordinates like 1e30 finish in bounded time with finite values: the
   adaptive sampling grid is capped at 2^16 samples per bin side, where

@@ -22,10 +22,14 @@
 // is invalid". ORT 1.23 and later, and any op whose outputs have a fixed
 // type (NMS's int64 keep), allow every input to be of any type: the op is
 // registered once so. Before 1.23 ORT allows a single input of any type when
-// an output takes its type from the inputs, so such an op is registered once
-// per float type `t` (float, double, float16): its main input (X) is of any
-// type, the other float inputs of type `t`, and a mismatch among those is
-// still ORT's "no kernel def matches" there.
+// an output takes its type from the inputs, so such an op is registered
+// twice per float type `t` (float, double, float16) there:
+//  - "main typed": the main input (X, the feature maps) and the output of
+//    type `t`, every other input of any type (a typed output lifts the
+//    limit): a float X with mismatched rois, W, offset or mask;
+//  - X of any type, the other float inputs and the output of type `t`:
+//    an X that is not float (the output then takes X's type).
+// ORT picks the first that matches the node; both run the same Kernel.
 #pragma once
 
 #include <memory>
@@ -72,7 +76,11 @@ struct KernelHost {
 
 template <typename Kernel>
 struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*WithStatus=*/true> {
-  CustomOp(const char* provider, ONNXTensorElementDataType type) : provider_(provider), type_(type) {
+  // `main_typed`: the inputs of open type in Kernel::InputType are of type
+  // `type` here, the others of any type, and the outputs of open type are of
+  // type `type` (see FloatTypeOps).
+  CustomOp(const char* provider, ONNXTensorElementDataType type, bool main_typed = false)
+      : provider_(provider), type_(type), main_typed_(main_typed) {
     if (HasOptionalInput<Kernel>() && AbsentInputsBreakShapeInference()) return;
     this->InferOutputShapeFn = [](const OrtCustomOp*, OrtShapeInferContext* ctx) -> OrtStatusPtr {
       return Guard(Kernel::kName, [&]() -> OrtStatusPtr {
@@ -96,10 +104,16 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
   const char* GetExecutionProviderType() const { return provider_; }
   size_t GetInputTypeCount() const { return Kernel::kInputs; }
   ONNXTensorElementDataType GetInputType(size_t i) const {
-    return type_ == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ? type_ : Kernel::InputType(i, type_);
+    if (type_ == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED) return type_;
+    const ONNXTensorElementDataType t = Kernel::InputType(i, type_);
+    if (!main_typed_) return t;
+    return t == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ? type_ : ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
   }
   size_t GetOutputTypeCount() const { return Kernel::kOutputs; }
-  ONNXTensorElementDataType GetOutputType(size_t i) const { return Kernel::OutputType(i); }
+  ONNXTensorElementDataType GetOutputType(size_t i) const {
+    const ONNXTensorElementDataType t = Kernel::OutputType(i);
+    return main_typed_ && t == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ? type_ : t;
+  }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t i) const {
     if (VariadicLast<Kernel>::value && i + 1 == Kernel::kInputs) return INPUT_OUTPUT_VARIADIC;
     return Kernel::InputOptional(i) ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
@@ -116,6 +130,7 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
  private:
   const char* provider_;
   ONNXTensorElementDataType type_;
+  bool main_typed_;
 };
 
 // Kernel's outputs all have a fixed type (none takes it from the inputs).
@@ -135,9 +150,12 @@ std::vector<const OrtCustomOp*> FloatTypeOps(const char* provider) {
   static const CustomOp<Kernel> f32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
   static const CustomOp<Kernel> f64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE);
   static const CustomOp<Kernel> f16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16);
+  static const CustomOp<Kernel> main32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, true);
+  static const CustomOp<Kernel> main64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, true);
+  static const CustomOp<Kernel> main16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, true);
   // 1.23 lets every input be of any type while an output takes its type from them.
   if (OutputsTyped<Kernel>() || OrtAtLeast(1, 23)) return {&any};
-  return {&f32, &f64, &f16};
+  return {&main32, &main64, &main16, &f32, &f64, &f16};
 }
 
 }  // namespace ort_roi
