@@ -1,6 +1,7 @@
 # Entry points, each of which sets everything up first:
 #   make demo      build, install, run Mask R-CNN through ort_roi (ort-roi demo)
-#   make test      build, install, run the test suite
+#   make test      build, install, run the test suite (then the parity suite in
+#                  two older onnxruntime releases, and under ASan/UBSan)
 #   make bench     build, install, time ort_roi against its peers (ort-roi bench)
 # Everything goes into the virtual environment $(VENV); nothing else is touched.
 
@@ -24,14 +25,15 @@ PARITY_TESTS := tests/test_roi_pooling.py tests/test_roi_align.py tests/test_roi
 	tests/test_roi_pool.py tests/test_ps_roi_align.py tests/test_ps_roi_pool.py \
 	tests/test_channels_last_pool.py tests/test_multi_scale_roi_align.py tests/test_nms.py \
 	tests/test_batched_nms.py tests/test_deform_conv2d.py tests/test_schemas.py \
-	tests/test_ops_api.py tests/test_export_ops.py tests/test_export_multi_scale.py
+	tests/test_ops_api.py tests/test_export_ops.py tests/test_export_multi_scale.py \
+	tests/test_hostile_inputs.py
 
 # onnxruntime-gpu (CUDA 13) for the GPU suite, beside the CPU wheel: it
 # installs the same `onnxruntime` module, so it goes into its own folder.
 ORT_GPU := 1.31.1
 INSTALL_ORT_GPU := $(PIP) install -q --target $(VENV)/ort-gpu --no-deps "onnxruntime-gpu==$(ORT_GPU)"
 
-.PHONY: setup install demo test test-gpu bench bench-gpu clean
+.PHONY: setup install demo test test-sanitize test-gpu bench bench-gpu clean
 
 $(VENV)/.deps: Makefile pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +57,31 @@ test: install
 	  ORT_ROI_EXPECT_ORT=$$v ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) PYTHONPATH=$(VENV)/ort-$$v \
 	    $(PY) -m pytest -q -p no:cacheprovider $(PARITY_TESTS) || exit 1; \
 	done
+	$(MAKE) test-sanitize
+
+# The CPU kernels built with AddressSanitizer and UndefinedBehaviorSanitizer,
+# under the parity suite (and the hostile-input cases, each in its own
+# process): any report fails the run. Python is not instrumented, so the
+# sanitizer runtime (and libstdc++, whose exceptions it intercepts) is
+# preloaded; leak checking is off, since the interpreter itself never frees
+# everything. Reports go to $(SANITIZE_BUILD)/reports as well as failing the
+# test that triggered them.
+SANITIZE_BUILD := build/sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANITIZE_TESTS := $(PARITY_TESTS)  # tests/test_hostile_inputs.py among them
+test-sanitize: install
+	cmake -S . -B $(SANITIZE_BUILD) -DORT_ROI_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" -DCMAKE_SHARED_LINKER_FLAGS="$(SANITIZE_FLAGS)" >/dev/null
+	cmake --build $(SANITIZE_BUILD) -j2
+	rm -rf $(SANITIZE_BUILD)/reports && mkdir -p $(SANITIZE_BUILD)/reports
+	status=0; \
+	LD_PRELOAD="$$(g++ -print-file-name=libasan.so) $$(g++ -print-file-name=libstdc++.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/ubsan \
+	  ORT_ROI_LIBRARY=$(CURDIR)/$(SANITIZE_BUILD)/libort_roi.so ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) \
+	  $(PY) -m pytest -q -p no:cacheprovider $(SANITIZE_TESTS) || status=$$?; \
+	if [ -n "$$(ls $(SANITIZE_BUILD)/reports)" ]; then cat $(SANITIZE_BUILD)/reports/*; status=1; fi; \
+	exit $$status
 
 # The CUDA kernels on a machine with an NVIDIA GPU (gpu_tests/conftest.py
 # says what is missing when it cannot run).

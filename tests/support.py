@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-import torch
 from onnx import TensorProto, helper
 from onnxruntime.capi.onnxruntime_pybind11_state import InvalidArgument
 
@@ -43,9 +42,11 @@ def run_node(op: str, inputs: dict[str, np.ndarray], threads: int = 0, **attrs) 
     return sess.run(None, inputs)[0]
 
 
-def reference_inputs(*arrays: np.ndarray) -> list[torch.Tensor]:
+def reference_inputs(*arrays: np.ndarray) -> list:
     """torchvision's inputs: float16 is compared against torchvision in float32
     on the same (already rounded) values; other types run as they are."""
+    import torch  # here, so that hostile_worker.py's children fork without torch
+
     return [torch.from_numpy(a.astype(np.float32) if a.dtype == np.float16 else a)
             for a in arrays]
 

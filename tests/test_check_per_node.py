@@ -82,30 +82,40 @@ def test_node_values_are_what_the_nodes_got(every):
     np.testing.assert_array_equal(values[nms.output[0]], keep.numpy())
 
 
-def test_a_node_made_to_diverge_is_named(every, every_inputs, tmp_path):
-    """sampling_ratio written as a float (2.0), as helper.make_attribute makes
-    it from a float literal: ORT's kernel does not read it as an int and
-    samples adaptively, while the twin honours 2. Only that node is off, and
+def test_a_node_made_to_diverge_is_named(every, every_inputs, monkeypatch, capsys):
+    """RoIAlign's twin made to sample one point more per bin side than the
+    node's sampling_ratio says, as a kernel that misread the attribute would
+    (in this process, so the twin can be swapped): only that node is off, and
     only its output changes with twins."""
-    proto = onnx.load(every)
-    align = next(n for n in proto.graph.node if n.op_type == "RoIAlign")
-    for attribute in align.attribute:
-        if attribute.name == "sampling_ratio":
-            attribute.CopyFrom(helper.make_attribute("sampling_ratio", 2.0))
-    edited = tmp_path / "edited.onnx"
-    onnx.save(proto, edited)
+    align = next(n for n in onnx.load(every).graph.node if n.op_type == "RoIAlign")
+    honest = twins.TWINS["RoIAlign"]
 
-    result = ort_roi("check", str(edited), "--per-node", "--twins", "--inputs", str(every_inputs))
-    assert result.returncode == 1, result.stdout + result.stderr
-    out = result.stdout
+    def finer(inputs, attrs):
+        return honest.run(inputs, {**attrs, "sampling_ratio": attrs["sampling_ratio"] + 1})
+
+    monkeypatch.setitem(twins.TWINS, "RoIAlign", twins.Twin(finer))
+    code = cli.main(["check", str(every), "--per-node", "--twins", "--inputs", str(every_inputs)])
+    out = capsys.readouterr().out
+    assert code == 1, out
     assert f"first node off, in graph order: RoIAlign '{align.name}' (1 of 8 nodes off)" in out
     assert row(out, "RoIAlign")[-1] == "off"
     assert all(row(out, op)[-1] == "ok" for op in OPS if op != "RoIAlign")
-    assert "attribute 'sampling_ratio' is FLOAT, the schema says INT" in out
     changed = align.output[0]
     assert row(out, changed)[-1] == "DIFFERENT"
     assert all(row(out, f"output{i}")[-1] == "ok" for i in range(8) if f"output{i}" != changed)
     assert f"the twins change {changed}" in out
+
+
+def test_a_mistyped_attribute_is_noted_for_the_twin():
+    """ORT's kernels refuse a float sampling_ratio (as helper.make_attribute
+    makes it from 2.0); the twin takes it as the int the schema says, and
+    says so."""
+    node = helper.make_node("RoIAlign", ["x", "r"], ["y"], domain="ort_roi", output_height=2,
+                            output_width=2, sampling_ratio=2.0)
+    attrs, notes = twins.attributes(node)
+    assert attrs["sampling_ratio"] == 2
+    assert notes == ["attribute 'sampling_ratio' is FLOAT, the schema says INT: the twin takes "
+                     "it as 2"]
 
 
 def _hand_made(path: Path) -> dict[str, np.ndarray]:

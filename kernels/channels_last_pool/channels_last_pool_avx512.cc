@@ -90,7 +90,8 @@ struct Vec<double> {
 template <int U, typename T>
 void MaxChannels(const PoolBin<T>& b, int64_t c) {
   using W = Vec<T>;
-  const int64_t left = b.channels - c;
+  // At most one vector: a U == 1 call handles one vector of channels.
+  const int64_t left = b.channels - c < W::kLanes ? b.channels - c : W::kLanes;
   const typename W::M m = W::Mask(U > 1 ? W::kLanes : left);
   typename W::V acc[U];
 #pragma GCC unroll 4
@@ -112,7 +113,8 @@ void MaxChannels(const PoolBin<T>& b, int64_t c) {
 template <int U, typename T>
 void MeanChannels(const PoolBin<T>& b, int64_t c) {
   using W = Vec<T>;
-  const int64_t left = b.channels - c;
+  // At most one vector: a U == 1 call handles one vector of channels.
+  const int64_t left = b.channels - c < W::kLanes ? b.channels - c : W::kLanes;
   const typename W::M m = W::Mask(U > 1 ? W::kLanes : left);
   typename W::V acc[U];
 #pragma GCC unroll 4
@@ -135,7 +137,8 @@ void MeanChannels(const PoolBin<T>& b, int64_t c) {
 template <int U, typename T>
 void WeightedChannels(const WeightedBin<T>& b, int64_t c) {
   using W = Vec<T>;
-  const int64_t left = b.channels - c;
+  // At most one vector: a U == 1 call handles one vector of channels.
+  const int64_t left = b.channels - c < W::kLanes ? b.channels - c : W::kLanes;
   const typename W::M m = W::Mask(U > 1 ? W::kLanes : left);
   typename W::V sum[U];
 #pragma GCC unroll 4

@@ -1,6 +1,7 @@
 #include "roi_checks.h"
 
 #include <sstream>
+#include <string>
 
 #include "roi_align_geometry.h"
 
@@ -45,6 +46,28 @@ Status CheckPooledSize(const char* op, int64_t output_height, int64_t output_wid
                    output_height, " and ", output_width);
   }
   return Status::Ok();
+}
+
+Status CheckOutputSize(const char* op, const std::vector<int64_t>& dims, DType dtype) {
+  int64_t bytes = dtype == DType::kFloat64 ? 8 : dtype == DType::kFloat16 ? 2 : 4;
+  bool overflow = false, empty = false;
+  // The dims of an empty output must multiply without overflow too: whoever
+  // reads the output (NumPy, say) forms that product.
+  for (int64_t d : dims) {
+    if (d == 0) empty = true;
+    else overflow = overflow || __builtin_mul_overflow(bytes, d, &bytes);
+  }
+  if (overflow || (!empty && bytes > kMaxOutputBytes)) {
+    return Invalid(op, "the output ", ShapeString(dims), " of ", DTypeName(dtype), " would take ",
+                   overflow ? std::string("more than 2^63") : std::to_string(bytes),
+                   " bytes; at most 2^40 (1 TiB) is allowed");
+  }
+  return Status::Ok();
+}
+
+Status CheckPooledOutputSize(const char* op, int64_t num_rois, int64_t channels,
+                             int64_t output_height, int64_t output_width, DType dtype) {
+  return CheckOutputSize(op, {num_rois, channels, output_height, output_width}, dtype);
 }
 
 Status CheckSpatialScale(const char* op, const char* name, float spatial_scale) {

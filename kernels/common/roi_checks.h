@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "half.h"
 #include "status.h"
@@ -19,6 +20,18 @@ Status CheckFeatureMap(const char* op, const char* name, const TensorDesc& x);
 Status CheckRois(const char* op, const TensorDesc& rois, DType feature_type);
 
 Status CheckPooledSize(const char* op, int64_t output_height, int64_t output_width);
+
+// The output [dims] of `dtype` is refused before it is allocated when its
+// size overflows int64 (also with a zero dim left out) or passes
+// kMaxOutputBytes: attributes alone (an
+// output_height of 2^20, say) can ask for more memory than any machine has.
+constexpr int64_t kMaxOutputBytes = int64_t{1} << 40;  // 1 TiB
+Status CheckOutputSize(const char* op, const std::vector<int64_t>& dims, DType dtype);
+
+// The output of a roi pooling op, [K, C, output_height, output_width]; call
+// after CheckPooledSize.
+Status CheckPooledOutputSize(const char* op, int64_t num_rois, int64_t channels,
+                             int64_t output_height, int64_t output_width, DType dtype);
 Status CheckSpatialScale(const char* op, const char* name, float spatial_scale);
 Status CheckSamplingRatio(const char* op, int64_t sampling_ratio);
 Status CheckFlag(const char* op, const char* name, int64_t value);

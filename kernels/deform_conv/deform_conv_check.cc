@@ -180,7 +180,7 @@ Status CheckDeformConv(const DeformConvParams& p, const TensorDesc& x, const Ten
     return Invalid(kOp, "input 'B' must have shape [Cout] = [", s.out_channels, "], got ",
                    ShapeString(bias->dims));
   }
-  return Status::Ok();
+  return CheckOutputSize(kOp, {s.batch, s.out_channels, s.out_height, s.out_width}, x.dtype);
 }
 
 }  // namespace ort_roi

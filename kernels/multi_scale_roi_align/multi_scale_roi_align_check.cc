@@ -48,7 +48,8 @@ Status CheckMultiScaleRoIAlign(const MultiScaleRoIAlignParams& p, const TensorDe
     }
   }
   ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x[0].dtype));
-  return Status::Ok();
+  return CheckPooledOutputSize(kOp, rois.dim(0), x[0].dim(1), p.output_height, p.output_width,
+                               x[0].dtype);
 }
 
 Status CheckMultiScaleRoIAlignCuda(size_t levels) {

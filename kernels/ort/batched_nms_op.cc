@@ -1,6 +1,8 @@
 // ORT binding of BatchedNMS, on the CPU and on CUDA: read the threshold,
 // strategy and bounds once, check, run the kernel and write its keep list
 // out (nms_op.h).
+#include <string>
+
 #include "batched_nms/batched_nms.h"
 #include "ort/custom_op.h"
 #include "ort/nms_op.h"
@@ -27,10 +29,11 @@ struct BatchedNmsKernel : NmsSignature {
   static Status Create(const OrtKernelInfo* info, BatchedNmsKernel* k) {
     BatchedNmsParams& p = k->params;
     ORT_ROI_RETURN_IF_ERROR(ReadIouThreshold(kName, info, &p.nms));
-    ORT_ROI_RETURN_IF_ERROR(
-        ParseBatchedNmsStrategy(AttrString(info, "strategy", "torchvision"), &p.strategy));
-    p.cpu_trick_max_numel = AttrInt(info, "cpu_trick_max_numel", p.cpu_trick_max_numel);
-    p.cuda_trick_max_numel = AttrInt(info, "cuda_trick_max_numel", p.cuda_trick_max_numel);
+    std::string strategy = "torchvision";
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "strategy", &strategy));
+    ORT_ROI_RETURN_IF_ERROR(ParseBatchedNmsStrategy(strategy, &p.strategy));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "cpu_trick_max_numel", &p.cpu_trick_max_numel));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "cuda_trick_max_numel", &p.cuda_trick_max_numel));
     return Status::Ok();
   }
 

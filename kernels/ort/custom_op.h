@@ -15,13 +15,21 @@
 //   static constexpr bool kVariadicLast = true;  // the last input takes one or
 //       // more tensors; kInputs counts it once, Compute sees every tensor.
 //
-// Types: each op is registered once per float type `t` (float, double,
-// float16). Its main input (X, boxes) is typed UNDEFINED, i.e. any type, and
-// outputs of that type take it from there; the other float inputs are typed
-// `t`. So X float32 with rois float64 still reaches a kernel, whose check
-// reports the mismatch by name, instead of ORT refusing the graph with "no
-// kernel def matches". ORT before 1.23 allows one UNDEFINED input at most
-// when an output is UNDEFINED, hence one registration per type of the rest.
+// Types: every input reaches Compute whatever its type, so that the op's
+// check names a wrong or mismatched one ("input 'W' must have X's type
+// float64, got float32") instead of ORT refusing the graph with "no kernel
+// def matches node inputs" or "Type 'tensor(int64)' of input parameter ...
+// is invalid". ORT 1.23 and later, and any op whose outputs have a fixed
+// type (NMS's int64 keep), allow every input to be of any type: the op is
+// registered once so. Before 1.23 ORT allows a single input of any type when
+// an output takes its type from the inputs, so such an op is registered
+// twice per float type `t` (float, double, float16) there:
+//  - "main typed": the main input (X, the feature maps) and the output of
+//    type `t`, every other input of any type (a typed output lifts the
+//    limit): a float X with mismatched rois, W, offset or mask;
+//  - X of any type, the other float inputs and the output of type `t`:
+//    an X that is not float (the output then takes X's type).
+// ORT picks the first that matches the node; both run the same Kernel.
 #pragma once
 
 #include <memory>
@@ -68,7 +76,11 @@ struct KernelHost {
 
 template <typename Kernel>
 struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*WithStatus=*/true> {
-  CustomOp(const char* provider, ONNXTensorElementDataType type) : provider_(provider), type_(type) {
+  // `main_typed`: the inputs of open type in Kernel::InputType are of type
+  // `type` here, the others of any type, and the outputs of open type are of
+  // type `type` (see FloatTypeOps).
+  CustomOp(const char* provider, ONNXTensorElementDataType type, bool main_typed = false)
+      : provider_(provider), type_(type), main_typed_(main_typed) {
     if (HasOptionalInput<Kernel>() && AbsentInputsBreakShapeInference()) return;
     this->InferOutputShapeFn = [](const OrtCustomOp*, OrtShapeInferContext* ctx) -> OrtStatusPtr {
       return Guard(Kernel::kName, [&]() -> OrtStatusPtr {
@@ -91,9 +103,17 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
   const char* GetName() const { return Kernel::kName; }
   const char* GetExecutionProviderType() const { return provider_; }
   size_t GetInputTypeCount() const { return Kernel::kInputs; }
-  ONNXTensorElementDataType GetInputType(size_t i) const { return Kernel::InputType(i, type_); }
+  ONNXTensorElementDataType GetInputType(size_t i) const {
+    if (type_ == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED) return type_;
+    const ONNXTensorElementDataType t = Kernel::InputType(i, type_);
+    if (!main_typed_) return t;
+    return t == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ? type_ : ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  }
   size_t GetOutputTypeCount() const { return Kernel::kOutputs; }
-  ONNXTensorElementDataType GetOutputType(size_t i) const { return Kernel::OutputType(i); }
+  ONNXTensorElementDataType GetOutputType(size_t i) const {
+    const ONNXTensorElementDataType t = Kernel::OutputType(i);
+    return main_typed_ && t == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ? type_ : t;
+  }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t i) const {
     if (VariadicLast<Kernel>::value && i + 1 == Kernel::kInputs) return INPUT_OUTPUT_VARIADIC;
     return Kernel::InputOptional(i) ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
@@ -102,21 +122,40 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
   // as heterogeneous so that tensors of mixed types reach the kernel, whose
   // check names the odd one out ("input 'X_2' must have X_0's type"),
   // rather than ORT refusing the graph with a "bound to different types".
-  int GetVariadicInputMinArity() const { return 1; }
+  // No minimum: a node without feature maps reaches the check, which names
+  // what is missing.
+  int GetVariadicInputMinArity() const { return 0; }
   bool GetVariadicInputHomogeneity() const { return false; }
 
  private:
   const char* provider_;
   ONNXTensorElementDataType type_;
+  bool main_typed_;
 };
 
-// The op's registrations for every float type, on one execution provider.
+// Kernel's outputs all have a fixed type (none takes it from the inputs).
+template <typename Kernel>
+bool OutputsTyped() {
+  for (size_t i = 0; i < Kernel::kOutputs; ++i) {
+    if (Kernel::OutputType(i) == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED) return false;
+  }
+  return true;
+}
+
+// The op's registrations on one execution provider: one taking inputs of any
+// type where ORT allows it, otherwise one per float type (see above).
 template <typename Kernel>
 std::vector<const OrtCustomOp*> FloatTypeOps(const char* provider) {
+  static const CustomOp<Kernel> any(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED);
   static const CustomOp<Kernel> f32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
   static const CustomOp<Kernel> f64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE);
   static const CustomOp<Kernel> f16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16);
-  return {&f32, &f64, &f16};
+  static const CustomOp<Kernel> main32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, true);
+  static const CustomOp<Kernel> main64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, true);
+  static const CustomOp<Kernel> main16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, true);
+  // 1.23 lets every input be of any type while an output takes its type from them.
+  if (OutputsTyped<Kernel>() || OrtAtLeast(1, 23)) return {&any};
+  return {&main32, &main64, &main16, &f32, &f64, &f16};
 }
 
 }  // namespace ort_roi

@@ -96,13 +96,12 @@ struct DeformConvKernel {
 
   static Status Create(const OrtKernelInfo* info, DeformConvKernel* k) {
     DeformConvParams& p = k->params;
-    p.strides = AttrInts(info, "strides");
-    p.pads = AttrInts(info, "pads");
-    p.dilations = AttrInts(info, "dilations");
-    p.kernel_shape = AttrInts(info, "kernel_shape");
-    p.group = AttrInt(info, "group", p.group);
-    p.offset_group = AttrInt(info, "offset_group", p.offset_group);
-    return Status::Ok();
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "strides", &p.strides));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "pads", &p.pads));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "dilations", &p.dilations));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "kernel_shape", &p.kernel_shape));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "group", &p.group));
+    return OptionalAttr(kName, info, "offset_group", &p.offset_group);
   }
 
   OrtStatusPtr Compute(OrtKernelContext* raw) {
@@ -122,6 +121,8 @@ struct DeformConvKernel {
     if (!st.ok()) return ToOrtStatus(st);
 
     Ort::UnownedValue y = ctx.GetOutput(0, {s.batch, s.out_channels, s.out_height, s.out_width});
+    const Status typed = CheckOutputType(kName, y, xd.dtype);
+    if (!typed.ok()) return ToOrtStatus(typed);
     Status run = Status::Ok();
     DispatchFloat(xd.dtype, [&](auto tag) {
       using T = decltype(tag);

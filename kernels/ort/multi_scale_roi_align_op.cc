@@ -34,14 +34,13 @@ struct MultiScaleRoIAlignKernel {
 
   static Status Create(const OrtKernelInfo* info, MultiScaleRoIAlignKernel* k) {
     MultiScaleRoIAlignParams& p = k->params;
-    ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(kName, info, "output_height", &p.output_height));
-    ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(kName, info, "output_width", &p.output_width));
-    ORT_ROI_RETURN_IF_ERROR(RequiredAttrFloats(kName, info, "spatial_scales", &p.spatial_scales));
-    p.sampling_ratio = AttrInt(info, "sampling_ratio", p.sampling_ratio);
-    p.canonical_scale = AttrInt(info, "canonical_scale", p.canonical_scale);
-    p.canonical_level = AttrInt(info, "canonical_level", p.canonical_level);
-    p.aligned = AttrInt(info, "aligned", p.aligned);
-    return Status::Ok();
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "output_height", &p.output_height));
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "output_width", &p.output_width));
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "spatial_scales", &p.spatial_scales));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "sampling_ratio", &p.sampling_ratio));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "canonical_scale", &p.canonical_scale));
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "canonical_level", &p.canonical_level));
+    return OptionalAttr(kName, info, "aligned", &p.aligned);
   }
 
   OrtStatusPtr Compute(OrtKernelContext* raw) {
@@ -65,6 +64,8 @@ struct MultiScaleRoIAlignKernel {
     }
     Ort::UnownedValue y =
         ctx.GetOutput(0, {s.num_rois, s.channels, params.output_height, params.output_width});
+    st = CheckOutputType(kName, y, xd[0].dtype);
+    if (!st.ok()) return ToOrtStatus(st);
     DispatchFloat(xd[0].dtype, [&](auto tag) {
       using T = decltype(tag);
       std::vector<const T*> maps;

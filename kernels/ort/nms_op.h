@@ -30,7 +30,7 @@ struct NmsSignature {
 // The required iou_threshold, as the decimal the user wrote (see float_attribute.h).
 inline Status ReadIouThreshold(const char* op, const OrtKernelInfo* info, NmsParams* p) {
   float threshold = 0.f;
-  ORT_ROI_RETURN_IF_ERROR(RequiredAttrFloat(op, info, "iou_threshold", &threshold));
+  ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "iou_threshold", &threshold));
   p->iou_threshold = ShortestDecimal(threshold);
   return Status::Ok();
 }

@@ -15,20 +15,34 @@
 
 namespace ort_roi {
 
-// Attributes. The optional forms return `fallback` when the node lacks the
-// attribute; the required forms fail with a message naming op and attribute.
-int64_t AttrInt(const OrtKernelInfo* info, const char* name, int64_t fallback);
-float AttrFloat(const OrtKernelInfo* info, const char* name, float fallback);
-Status RequiredAttrInt(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out);
-Status RequiredAttrFloat(const char* op, const OrtKernelInfo* info, const char* name, float* out);
+// Attributes. The optional forms leave `*out` (the default) as it is when
+// the node lacks the attribute; the required forms fail when it is missing.
+// Either fails, naming op and attribute, when the node gives the attribute
+// with another type (a float `sampling_ratio`, say), which would otherwise
+// read as absent and silently take the default.
+Status OptionalAttr(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out);
+Status OptionalAttr(const char* op, const OrtKernelInfo* info, const char* name, float* out);
+Status OptionalAttr(const char* op, const OrtKernelInfo* info, const char* name, std::string* out);
 // An int list attribute, or empty when the node does not set it.
-std::vector<int64_t> AttrInts(const OrtKernelInfo* info, const char* name);
-std::string AttrString(const OrtKernelInfo* info, const char* name, const std::string& fallback);
-Status RequiredAttrFloats(const char* op, const OrtKernelInfo* info, const char* name,
-                          std::vector<float>* out);
+Status OptionalAttr(const char* op, const OrtKernelInfo* info, const char* name,
+                    std::vector<int64_t>* out);
+Status RequiredAttr(const char* op, const OrtKernelInfo* info, const char* name, int64_t* out);
+Status RequiredAttr(const char* op, const OrtKernelInfo* info, const char* name, float* out);
+Status RequiredAttr(const char* op, const OrtKernelInfo* info, const char* name,
+                    std::vector<float>* out);
+
+// The ONNX Runtime release that loaded the library ("1.21.0"), set once by
+// RegisterCustomOps before any op is built, and whether it is `major.minor`
+// or later (custom_op.h asks what the release allows).
+void SetOrtVersion(const char* version);
+bool OrtAtLeast(int major, int minor);
 
 DType ToDType(ONNXTensorElementDataType t);
 TensorDesc Describe(const Ort::ConstValue& v);
+// Output `y` has the type the kernel writes, `dtype`. ORT types an output
+// before any check runs (from one of the inputs, or by shape inference), so
+// this guards the kernel against writing past a buffer of a smaller type.
+Status CheckOutputType(const char* op, const Ort::UnownedValue& y, DType dtype);
 
 // Every input of the node with its description, in input order. For ops
 // whose inputs are all required: an absent optional input has no tensor.

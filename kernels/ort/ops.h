@@ -1,5 +1,5 @@
 // Every op's OrtCustomOps, one accessor per (op, execution provider), each
-// giving the op's registrations (one per float type, see custom_op.h). The
+// giving the op's registrations (see custom_op.h for how many). The
 // tables in cpu_ops.cc (and cuda_ops.cc when CUDA is built) list them.
 #pragma once
 

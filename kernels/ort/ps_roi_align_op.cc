@@ -22,8 +22,7 @@ struct PSRoIAlignKernel : RoIPoolingSignature {
   static Status Create(const OrtKernelInfo* info, PSRoIAlignKernel* k) {
     PSRoIAlignParams& p = k->params;
     ORT_ROI_RETURN_IF_ERROR(ReadRoIPoolingAttrs(kName, info, &p));
-    p.sampling_ratio = AttrInt(info, "sampling_ratio", p.sampling_ratio);
-    return Status::Ok();
+    return OptionalAttr(kName, info, "sampling_ratio", &p.sampling_ratio);
   }
 
   OrtStatusPtr Compute(OrtKernelContext* ctx) {

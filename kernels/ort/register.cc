@@ -1,20 +1,13 @@
 // The library's only exported symbol. ONNX Runtime calls it from
 // SessionOptions.register_custom_ops_library / RegisterCustomOpsLibrary.
-#include <cstdio>
 #include <mutex>
 #include <string>
 
 #include "ort/custom_op.h"
+#include "ort/op_helpers.h"
 #include "ort/ops.h"
 
 namespace {
-
-// "1.21.0" -> true for every release before 1.24 (see custom_op.h).
-bool BeforeOneTwentyFour(const char* version) {
-  int major = 0, minor = 0;
-  if (std::sscanf(version, "%d.%d", &major, &minor) != 2) return false;
-  return major < 1 || (major == 1 && minor < 24);
-}
 
 // The domain must outlive every session that uses it, and every session
 // options object may register it again: build it once, keep it forever.
@@ -45,7 +38,9 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   static std::once_flag once;
   std::call_once(once, [api, api_base] {
     Ort::InitApi(api);
-    ort_roi::AbsentInputsBreakShapeInference() = BeforeOneTwentyFour(api_base->GetVersionString());
+    // Before Domain() builds the ops, which ask what this release allows.
+    ort_roi::SetOrtVersion(api_base->GetVersionString());
+    ort_roi::AbsentInputsBreakShapeInference() = !ort_roi::OrtAtLeast(1, 24);
   });
   try {
     Ort::UnownedSessionOptions(options).Add(Domain());

@@ -22,9 +22,8 @@ struct RoIAlignKernel : RoIPoolingSignature {
   static Status Create(const OrtKernelInfo* info, RoIAlignKernel* k) {
     RoIAlignParams& p = k->params;
     ORT_ROI_RETURN_IF_ERROR(ReadRoIPoolingAttrs(kName, info, &p));
-    p.sampling_ratio = AttrInt(info, "sampling_ratio", p.sampling_ratio);
-    p.aligned = AttrInt(info, "aligned", p.aligned);
-    return Status::Ok();
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "sampling_ratio", &p.sampling_ratio));
+    return OptionalAttr(kName, info, "aligned", &p.aligned);
   }
 
   OrtStatusPtr Compute(OrtKernelContext* ctx) {

@@ -29,10 +29,9 @@ struct RoIPoolingSignature {
 // (required) and spatial_scale.
 template <typename Params>
 Status ReadRoIPoolingAttrs(const char* op, const OrtKernelInfo* info, Params* p) {
-  ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(op, info, "output_height", &p->output_height));
-  ORT_ROI_RETURN_IF_ERROR(RequiredAttrInt(op, info, "output_width", &p->output_width));
-  p->spatial_scale = AttrFloat(info, "spatial_scale", p->spatial_scale);
-  return Status::Ok();
+  ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_height", &p->output_height));
+  ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_width", &p->output_width));
+  return OptionalAttr(op, info, "spatial_scale", &p->spatial_scale);
 }
 
 // Y's channel count from X's, for an X that passed the op's check:
@@ -63,6 +62,8 @@ OrtStatusPtr ComputeRoIPooling(OrtKernelContext* raw, const char* op, const Para
   Ort::UnownedValue y =
       ctx.GetOutput(0, {s.num_rois, out_channels(s.channels, p.output_height, p.output_width),
                         p.output_height, p.output_width});
+  st = CheckOutputType(op, y, xd.dtype);
+  if (!st.ok()) return ToOrtStatus(st);
   DispatchFloat(xd.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = InputData<T>(x);

@@ -1,5 +1,6 @@
 #include "ps_roi_align/ps_roi_align.h"
 
+#include "common/ps_roi_geometry.h"
 #include "common/roi_checks.h"
 
 namespace ort_roi {
@@ -12,7 +13,9 @@ Status CheckPSRoIAlign(const PSRoIAlignParams& p, const TensorDesc& x, const Ten
   ORT_ROI_RETURN_IF_ERROR(CheckFeatureMap(kOp, "X", x));
   ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x.dtype));
   ORT_ROI_RETURN_IF_ERROR(CheckPositionSensitiveChannels(kOp, x, p.output_height, p.output_width));
-  return Status::Ok();
+  return CheckPooledOutputSize(kOp, rois.dim(0),
+                               PSOutputChannels(x.dim(1), p.output_height, p.output_width),
+                               p.output_height, p.output_width, x.dtype);
 }
 
 }  // namespace ort_roi

@@ -1,5 +1,6 @@
 #include "ps_roi_pool/ps_roi_pool.h"
 
+#include "common/ps_roi_geometry.h"
 #include "common/roi_checks.h"
 
 namespace ort_roi {
@@ -11,7 +12,9 @@ Status CheckPSRoIPool(const PSRoIPoolParams& p, const TensorDesc& x, const Tenso
   ORT_ROI_RETURN_IF_ERROR(CheckFeatureMap(kOp, "X", x));
   ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x.dtype));
   ORT_ROI_RETURN_IF_ERROR(CheckPositionSensitiveChannels(kOp, x, p.output_height, p.output_width));
-  return Status::Ok();
+  return CheckPooledOutputSize(kOp, rois.dim(0),
+                               PSOutputChannels(x.dim(1), p.output_height, p.output_width),
+                               p.output_height, p.output_width, x.dtype);
 }
 
 }  // namespace ort_roi

@@ -12,7 +12,7 @@ Status CheckRoIAlign(const RoIAlignParams& p, const TensorDesc& x, const TensorD
   ORT_ROI_RETURN_IF_ERROR(CheckFlag(kOp, "aligned", p.aligned));
   ORT_ROI_RETURN_IF_ERROR(CheckFeatureMap(kOp, "X", x));
   ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x.dtype));
-  return Status::Ok();
+  return CheckPooledOutputSize(kOp, rois.dim(0), x.dim(1), p.output_height, p.output_width, x.dtype);
 }
 
 }  // namespace ort_roi

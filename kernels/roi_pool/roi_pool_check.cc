@@ -10,7 +10,7 @@ Status CheckRoIPool(const RoIPoolParams& p, const TensorDesc& x, const TensorDes
   ORT_ROI_RETURN_IF_ERROR(CheckSpatialScale(kOp, "spatial_scale", p.spatial_scale));
   ORT_ROI_RETURN_IF_ERROR(CheckFeatureMap(kOp, "X", x));
   ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x.dtype));
-  return Status::Ok();
+  return CheckPooledOutputSize(kOp, rois.dim(0), x.dim(1), p.output_height, p.output_width, x.dtype);
 }
 
 }  // namespace ort_roi

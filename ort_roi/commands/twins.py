@@ -153,8 +153,8 @@ _PYTHON_TYPE = {onnx.AttributeProto.INT: int, onnx.AttributeProto.FLOAT: float,
 def attributes(node: onnx.NodeProto) -> tuple[dict, list[str]]:
     """The node's attributes with the schema's defaults filled in (None for an
     optional one without default), and notes on any whose type is not the
-    schema's (ORT's kernels take the default for such an attribute, while the
-    twin honours the value: per-node parity then says which node it is)."""
+    schema's (ORT's kernels refuse such a node by name; the twin takes the
+    value as the schema's type, and the note says so)."""
     schema = schemas.get(node.op_type)
     values, notes = {}, []
     for name, spec in schema.attributes.items():
