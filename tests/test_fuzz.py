@@ -65,7 +65,7 @@ def cast(values, dtype) -> np.ndarray:
 def roi_rows(draw, k, n, extent_w, extent_h):
     """k rows (batch index, x1, y1, x2, y2) for a map of extent_w x extent_h in
     roi coordinates. Most are ordinary boxes, so most rows are compared with
-    torchvision; a fifth carries a huge or non-finite coordinate."""
+    torchvision; about a fifth carry a huge or non-finite coordinate."""
     rows = []
     for _ in range(k):
         kind = draw(st.sampled_from(["box", "box", "box", "corners", "degenerate", "half_pixels",
@@ -97,7 +97,7 @@ def rows_array(rows, dtype) -> np.ndarray:
 
 def torchvision_defined(rois, scale, small=1e4):
     """Rows torchvision computes without undefined behaviour or endless work:
-    finite, within `small` pixels of the map once scaled."""
+    finite, and every scaled coordinate within `small` of 0."""
     corners = rois[:, 1:].astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.isfinite(corners).all(1) & (np.abs(corners * scale) <= small).all(1)
