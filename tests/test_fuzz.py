@@ -20,6 +20,7 @@ import math
 import os
 
 import numpy as np
+import pytest
 import torch
 import torchvision
 from hypothesis import HealthCheck, Phase, given, settings
@@ -396,14 +397,25 @@ def test_deform_conv2d(case, dtype, seed, offset_scale, special):
 
 
 
-# ONNX float attributes are float32, torchvision's spatial_scale is a double:
-# scales that are not powers of two, which float32 rounds. Fails in float64
-# (not float32 or float16) with this library: the kernels multiply by
-# float32(scale), torchvision by the double, so RoIPool rounds 5 * 0.7 to 3
-# where torchvision rounds 3.5 to 4, and the align ops differ by ~1e-8.
+# ONNX float attributes are float32, torchvision's spatial_scale is a double.
+# The bindings read the attribute back as the shortest decimal that rounds to
+# it (kernels/ort/roi_pooling_op.h), so decimal scales match torchvision in
+# every dtype: in float64 RoIPool then rounds 5 * 0.7 = 3.5 to 4 as
+# torchvision does (with float32(0.7) it would round 3.49999994 to 3).
 @FUZZ
 @given(op=st.sampled_from([ROI_ALIGN, ROI_POOL, PS_ROI_ALIGN, PS_ROI_POOL]), c=st.integers(1, 4),
-       **dict(ROI_ARGS, scale=st.sampled_from([0.1, 0.2, 0.3, 1 / 3, 0.6, 0.7, 0.9, 1.5])))
-def test_spatial_scale_not_a_power_of_two(op, data, n, c, h, w, k, oh, ow, scale, ratio, aligned, dtype,
-                                          seed):
+       **dict(ROI_ARGS, scale=st.sampled_from([0.1, 0.2, 0.3, 0.6, 0.7, 0.9, 1.5, 0.0625])))
+def test_decimal_spatial_scales(op, data, n, c, h, w, k, oh, ow, scale, ratio, aligned, dtype, seed):
     fuzz_roi_op(op, data, n, c, h, w, k, oh, ow, scale, ratio, aligned, dtype, seed)
+
+
+# A scale that is no short decimal (1/3) cannot travel in a float32
+# attribute: in float64 ours multiplies by 0.33333334, torchvision by the
+# double 1/3 (README, "Parity"). Strict: a fix makes this fail, and then the
+# mark goes.
+@pytest.mark.xfail(strict=True, reason="a float32 attribute cannot carry the double 1/3")
+def test_a_scale_that_is_no_short_decimal_is_float32_rounded_in_float64():
+    x = np.arange(8, dtype=np.float64).reshape(1, 1, 1, 8)
+    rois = np.array([[0, 3, 0, 3, 0]], np.float64)  # x = 3 * scale: 1.0000000298 against 1.0
+    np.testing.assert_array_equal(ROI_ALIGN.ours(x, rois, 1, 1, 1 / 3, 1, True),
+                                  ROI_ALIGN.theirs(x, rois, 1, 1, 1 / 3, 1, True))

@@ -70,8 +70,8 @@ Status CheckPooledOutputSize(const char* op, int64_t num_rois, int64_t channels,
   return CheckOutputSize(op, {num_rois, channels, output_height, output_width}, dtype);
 }
 
-Status CheckSpatialScale(const char* op, const char* name, float spatial_scale) {
-  if (!(std::isfinite(spatial_scale) && spatial_scale > 0.f)) {
+Status CheckSpatialScale(const char* op, const char* name, double spatial_scale) {
+  if (!(std::isfinite(spatial_scale) && spatial_scale > 0.0)) {
     return Invalid(op, "attribute '", name, "' must be a finite positive number, got ",
                    spatial_scale);
   }

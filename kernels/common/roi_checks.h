@@ -32,7 +32,7 @@ Status CheckOutputSize(const char* op, const std::vector<int64_t>& dims, DType d
 // after CheckPooledSize.
 Status CheckPooledOutputSize(const char* op, int64_t num_rois, int64_t channels,
                              int64_t output_height, int64_t output_width, DType dtype);
-Status CheckSpatialScale(const char* op, const char* name, float spatial_scale);
+Status CheckSpatialScale(const char* op, const char* name, double spatial_scale);
 Status CheckSamplingRatio(const char* op, int64_t sampling_ratio);
 Status CheckFlag(const char* op, const char* name, int64_t value);
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "common/float_attribute.h"
 #include "common/roi_checks.h"
 #include "common/roi_pooling_shape.h"
 #include "ort/op_helpers.h"
@@ -26,12 +27,19 @@ struct RoIPoolingSignature {
 };
 
 // The attributes every such op has: output_height and output_width
-// (required) and spatial_scale.
+// (required) and spatial_scale. ONNX stores spatial_scale as float32 while
+// torchvision multiplies by the Python float: a scale like 0.7 is read back
+// as the short decimal it was (float_attribute.h), so float64 maps scale
+// rois as torchvision's do; float32 and float16 cast it back to the same
+// float32. A scale that is no short decimal (1/3) stays float32-rounded.
 template <typename Params>
 Status ReadRoIPoolingAttrs(const char* op, const OrtKernelInfo* info, Params* p) {
   ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_height", &p->output_height));
   ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_width", &p->output_width));
-  return OptionalAttr(op, info, "spatial_scale", &p->spatial_scale);
+  float scale = 1.0f;
+  ORT_ROI_RETURN_IF_ERROR(OptionalAttr(op, info, "spatial_scale", &scale));
+  p->spatial_scale = ShortestDecimal(scale);
+  return Status::Ok();
 }
 
 // Y's channel count from X's, for an X that passed the op's check:
