@@ -48,16 +48,12 @@ template <typename Kernel>
 struct VariadicLast<Kernel, std::void_t<decltype(Kernel::kVariadicLast)>>
     : std::bool_constant<Kernel::kVariadicLast> {};
 
-// Whether the running ONNX Runtime crashes on a node whose optional input is
-// absent when the op has shape inference: before 1.24 ORT reads the type of
-// every input, an absent one included, before it calls InferOutputShapeFn.
-// Set by RegisterCustomOps before the first op is built; an op with optional
-// inputs then goes without shape inference (ORT types its outputs from its
-// UNDEFINED-typed main input, and only their shapes stay unknown).
-inline bool& AbsentInputsBreakShapeInference() {
-  static bool breaks = false;
-  return breaks;
-}
+// Before 1.24 ONNX Runtime crashes on a node whose optional input is absent
+// when the op has shape inference: it reads the type of every input, an
+// absent one included, before it calls InferOutputShapeFn. There an op with
+// optional inputs goes without shape inference (ORT types its outputs from
+// its UNDEFINED-typed main input, and only their shapes stay unknown).
+inline bool AbsentInputsBreakShapeInference() { return !OrtAtLeast(1, 24); }
 
 template <typename Kernel>
 bool HasOptionalInput() {

@@ -40,7 +40,6 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
     Ort::InitApi(api);
     // Before Domain() builds the ops, which ask what this release allows.
     ort_roi::SetOrtVersion(api_base->GetVersionString());
-    ort_roi::AbsentInputsBreakShapeInference() = !ort_roi::OrtAtLeast(1, 24);
   });
   try {
     Ort::UnownedSessionOptions(options).Add(Domain());
