@@ -62,6 +62,12 @@ bool HasOptionalInput() {
   return false;
 }
 
+// Whether the op registers its InferOutputShapeFn in this ORT release.
+template <typename Kernel>
+bool HasShapeInference() {
+  return !(HasOptionalInput<Kernel>() && AbsentInputsBreakShapeInference());
+}
+
 template <typename Kernel>
 struct KernelHost {
   Kernel kernel;
@@ -77,7 +83,7 @@ struct CustomOp : Ort::CustomOpBase<CustomOp<Kernel>, KernelHost<Kernel>, /*With
   // type `type` (see FloatTypeOps).
   CustomOp(const char* provider, ONNXTensorElementDataType type, bool main_typed = false)
       : provider_(provider), type_(type), main_typed_(main_typed) {
-    if (HasOptionalInput<Kernel>() && AbsentInputsBreakShapeInference()) return;
+    if (!HasShapeInference<Kernel>()) return;
     this->InferOutputShapeFn = [](const OrtCustomOp*, OrtShapeInferContext* ctx) -> OrtStatusPtr {
       return Guard(Kernel::kName, [&]() -> OrtStatusPtr {
         Kernel::InferShape(ShapeInfer(ctx));
@@ -149,8 +155,10 @@ std::vector<const OrtCustomOp*> FloatTypeOps(const char* provider) {
   static const CustomOp<Kernel> main32(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, true);
   static const CustomOp<Kernel> main64(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, true);
   static const CustomOp<Kernel> main16(provider, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, true);
-  // 1.23 lets every input be of any type while an output takes its type from them.
-  if (OutputsTyped<Kernel>() || OrtAtLeast(1, 23)) return {&any};
+  // 1.23 lets every input be of any type while an output takes its type from
+  // them, provided the op's shape inference sets that type (so not for
+  // DeformConv2d in 1.23, which goes without it there).
+  if (OutputsTyped<Kernel>() || (OrtAtLeast(1, 23) && HasShapeInference<Kernel>())) return {&any};
   return {&main32, &main64, &main16, &f32, &f64, &f16};
 }
 
