@@ -18,9 +18,12 @@ TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 # The oldest ONNX Runtime the library is built to load in (Debian trixie's
 # headers, API 21), and the release onnxruntime-gpu pairs with below. The
 # suite runs in the newest release pip gives; then the parity suite runs
-# again in each of these two (a --target install first on PYTHONPATH).
+# again in each of these (a --target install first on PYTHONPATH).
 OLDEST_ORT := 1.21.0
 PINNED_ORT := 1.31.1
+# 1.23 is the release between the library's two ways of registering ops (see
+# kernels/ort/custom_op.h): one that took the wrong one refused every session.
+BOUNDARY_ORT := 1.23.0
 PARITY_TESTS := tests/test_roi_pooling.py tests/test_roi_align.py tests/test_roi_align_levels.py \
 	tests/test_roi_pool.py tests/test_ps_roi_align.py tests/test_ps_roi_pool.py \
 	tests/test_channels_last_pool.py tests/test_multi_scale_roi_align.py tests/test_nms.py \
@@ -40,6 +43,7 @@ $(VENV)/.deps: Makefile pyproject.toml
 	$(PIP) install -q $(TORCH_PAIR) "scikit-build-core>=0.10"
 	$(PIP) install -q --target $(VENV)/ort-$(OLDEST_ORT) --no-deps "onnxruntime==$(OLDEST_ORT)"
 	$(PIP) install -q --target $(VENV)/ort-$(PINNED_ORT) --no-deps "onnxruntime==$(PINNED_ORT)"
+	$(PIP) install -q --target $(VENV)/ort-$(BOUNDARY_ORT) --no-deps "onnxruntime==$(BOUNDARY_ORT)"
 	touch $@
 
 setup: $(VENV)/.deps
@@ -53,7 +57,7 @@ demo: install
 
 test: install
 	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests --durations=25
-	for v in $(OLDEST_ORT) $(PINNED_ORT); do \
+	for v in $(OLDEST_ORT) $(BOUNDARY_ORT) $(PINNED_ORT); do \
 	  ORT_ROI_EXPECT_ORT=$$v ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) PYTHONPATH=$(VENV)/ort-$$v \
 	    $(PY) -m pytest -q -p no:cacheprovider $(PARITY_TESTS) || exit 1; \
 	done
