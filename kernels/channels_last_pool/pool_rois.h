@@ -3,9 +3,7 @@
 // what is its own (the roi's box, the pixels a box reads, how one roi's
 // block of channels is pooled) in a struct `Op` with:
 //   using Box = ...;   // with `bool finite`; false: the roi gives zeros
-//   int64_t out_channels, bins;  // Y is [K, out_channels, bins]
-//   int64_t copy_bins;  // ToChannelsLast's bins: the op's bins, or 1 (plain NHWC)
-//   int64_t block;      // output channels per task of the channels-last path
+//   PoolLayout layout;
 //   Box MakeBox(const A* roi) const;      // roi: batch index, x1, y1, x2, y2
 //   double Covered(const Box&) const;     // pixels of the map it reads, clipped
 //   void PoolChannelsLast(const Box&, const T* image, int64_t c0, int64_t channels,
@@ -24,10 +22,31 @@
 #include "channels_last_pool/channels_last_map.h"
 #include "common/half.h"
 #include "common/parallel.h"
+#include "common/ps_roi_geometry.h"
 #include "common/roi_pooling_shape.h"
 #include "common/roi_tasks.h"
 
 namespace ort_roi {
+
+// An op's output and how the channels-last path splits it.
+struct PoolLayout {
+  int64_t out_channels, bins;  // Y is [K, out_channels, bins]
+  int64_t copy_bins;           // ToChannelsLast's bins
+  int64_t block;               // output channels per task of the channels-last path
+};
+
+// RoIPool: Y has X's channels, the copy is plain NHWC.
+inline PoolLayout SameChannelsLayout(const RoIPoolingShape& s, int64_t oh, int64_t ow,
+                                     int64_t block) {
+  return PoolLayout{s.channels, oh * ow, 1, block};
+}
+
+// PSRoIPool, PSRoIAlign: X's channels are split over the bins (bins <=
+// channels, checked), and the copy puts each bin's output channels together.
+inline PoolLayout PositionSensitiveLayout(const RoIPoolingShape& s, int64_t oh, int64_t ow,
+                                          int64_t block) {
+  return PoolLayout{PSOutputChannels(s.channels, oh, ow), oh * ow, oh * ow, block};
+}
 
 // Roi k of [K, 5] in the accumulation type A.
 template <typename A, typename T>
@@ -75,9 +94,10 @@ void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois,
               const ParallelFor& parallel_for) {
   using A = typename Acc<T>::type;
   using Box = typename Op::Box;
+  const PoolLayout& layout = op.layout;
   if (s.num_rois == 0 || s.channels == 0) return;
   const int64_t image_size = s.channels * s.height * s.width;  // in X and in the copy
-  const int64_t roi_size = op.out_channels * op.bins;
+  const int64_t roi_size = layout.out_channels * layout.bins;
   double covered = 0;
   for (int64_t k = 0; k < s.num_rois; ++k) {
     A roi[5];
@@ -89,19 +109,19 @@ void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois,
   // the copy) with `pool`; a roi with non-finite coordinates gives zeros.
   auto pool_roi = [&](int64_t k, int64_t c_begin, int64_t c_end, const T* map,
                       const auto& pool) {
-    T* out = y + k * roi_size + c_begin * op.bins;
+    T* out = y + k * roi_size + c_begin * layout.bins;
     A roi[5];
     LoadRoi(rois, k, roi);
     const Box box = op.MakeBox(roi);
     if (!box.finite) {
-      std::fill(out, out + (c_end - c_begin) * op.bins, Store<T>(A(0)));
+      std::fill(out, out + (c_end - c_begin) * layout.bins, Store<T>(A(0)));
       return;
     }
     pool(box, map + static_cast<int64_t>(roi[0]) * image_size, out);
   };
 
   if (!WorthChannelsLast(covered, s)) {
-    ForEachRoiChannelBlock(s.num_rois, op.out_channels, parallel_for,
+    ForEachRoiChannelBlock(s.num_rois, layout.out_channels, parallel_for,
                            [&](int64_t k, int64_t c_begin, int64_t c_end) {
       pool_roi(k, c_begin, c_end, x, [&](const Box& box, const T* image, T* out) {
         op.PoolChannelMajor(box, image, c_begin, c_end, out);
@@ -109,13 +129,13 @@ void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois,
     });
     return;
   }
-  const std::unique_ptr<T[]> map = ToChannelsLast(x, s, op.copy_bins, parallel_for);
+  const std::unique_ptr<T[]> map = ToChannelsLast(x, s, layout.copy_bins, parallel_for);
   const std::vector<int64_t> order = RoiOrder(rois, s.num_rois);
-  const int64_t blocks = (op.out_channels + op.block - 1) / op.block;
+  const int64_t blocks = (layout.out_channels + layout.block - 1) / layout.block;
   parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t t) {
     const int64_t k = order[static_cast<int64_t>(t) / blocks];
-    const int64_t c0 = (static_cast<int64_t>(t) % blocks) * op.block;
-    const int64_t c1 = std::min(op.out_channels, c0 + op.block);
+    const int64_t c0 = (static_cast<int64_t>(t) % blocks) * layout.block;
+    const int64_t c1 = std::min(layout.out_channels, c0 + layout.block);
     pool_roi(k, c0, c1, map.get(), [&](const Box& box, const T* image, T* out) {
       op.PoolChannelsLast(box, image, c0, c1 - c0, out);
     });

@@ -43,10 +43,8 @@ struct PSRoIAlignPooling {
 
   const PSRoIAlignParams& p;
   const RoIPoolingShape& s;
-  int64_t bins = p.output_height * p.output_width;  // <= channels, checked
-  int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
-  int64_t copy_bins = bins;
-  int64_t block = 64;
+  // 64 output channels per task of the channels-last path.
+  PoolLayout layout = PositionSensitiveLayout(s, p.output_height, p.output_width, 64);
   WeightedBinFn<T> weighted_bin = WeightedBinKernel<T>();
 
   Box MakeBox(const A* roi) const {
@@ -84,10 +82,10 @@ struct PSRoIAlignPooling {
         const int64_t b = ph * p.output_width + pw;
         // No clamp of the count: 0 / 0 is torchvision's NaN (see MakePSRoIAlignBox).
         weighted_bin(WeightedBin<T>{
-            image + b * out_channels + c0, w.rows.index.data() + r0, w.rows.weight.data() + r0,
-            static_cast<int64_t>(r1 - r0), w.cols.index.data() + q0, w.cols.weight.data() + q0,
-            static_cast<int64_t>(q1 - q0), s.width * s.channels, s.channels, channels, box.count,
-            out + b, bins});
+            image + b * layout.out_channels + c0, w.rows.index.data() + r0,
+            w.rows.weight.data() + r0, static_cast<int64_t>(r1 - r0), w.cols.index.data() + q0,
+            w.cols.weight.data() + q0, static_cast<int64_t>(q1 - q0), s.width * s.channels,
+            s.channels, channels, box.count, out + b, layout.bins});
       }
     }
   }

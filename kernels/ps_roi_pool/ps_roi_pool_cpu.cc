@@ -22,10 +22,8 @@ struct PSRoIPoolPooling {
 
   const PSRoIPoolParams& p;
   const RoIPoolingShape& s;
-  int64_t bins = p.output_height * p.output_width;  // <= channels, checked
-  int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
-  int64_t copy_bins = bins;
-  int64_t block = 64;
+  // 64 output channels per task of the channels-last path.
+  PoolLayout layout = PositionSensitiveLayout(s, p.output_height, p.output_width, 64);
   PoolBinFn<T> mean_bin = MeanBinKernel<T>();
 
   Box MakeBox(const A* roi) const {
@@ -47,12 +45,12 @@ struct PSRoIPoolPooling {
     ForEachBin(box, [&](int64_t ph, int64_t pw, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
       const int64_t b = ph * p.output_width + pw;
       if (h1 <= h0 || w1 <= w0) {
-        for (int64_t c = 0; c < channels; ++c) out[c * bins + b] = Store<T>(A(0));
+        for (int64_t c = 0; c < channels; ++c) out[c * layout.bins + b] = Store<T>(A(0));
         return;
       }
-      mean_bin(PoolBin<T>{image + (h0 * s.width + w0) * s.channels + b * out_channels + c0,
+      mean_bin(PoolBin<T>{image + (h0 * s.width + w0) * s.channels + b * layout.out_channels + c0,
                           h1 - h0, w1 - w0, s.width * s.channels, s.channels, channels, out + b,
-                          bins});
+                          layout.bins});
     });
   }
 
@@ -65,7 +63,7 @@ struct PSRoIPoolPooling {
       const A area = static_cast<A>((h1 - h0) * (w1 - w0));
       for (int64_t c = c_begin; c < c_end; ++c) {
         if (empty) {
-          out[(c - c_begin) * bins + b] = Store<T>(A(0));
+          out[(c - c_begin) * layout.bins + b] = Store<T>(A(0));
           continue;
         }
         const T* xc = image + PSInputChannel(c, ph, pw, p.output_height, p.output_width) * plane;
@@ -74,7 +72,7 @@ struct PSRoIPoolPooling {
         for (int64_t r = h0; r < h1; ++r) {
           for (int64_t q = w0; q < w1; ++q) sum += Load<A>(xc[r * s.width + q]);
         }
-        out[(c - c_begin) * bins + b] = Store<T>(sum / area);
+        out[(c - c_begin) * layout.bins + b] = Store<T>(sum / area);
       }
     });
   }

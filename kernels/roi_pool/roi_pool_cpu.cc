@@ -29,10 +29,9 @@ struct RoIPoolPooling {
 
   const RoIPoolParams& p;
   const RoIPoolingShape& s;
-  int64_t bins = p.output_height * p.output_width;
-  int64_t out_channels = s.channels;
-  int64_t copy_bins = 1;
-  int64_t block = kPoolBinMaxChannels;  // as many as a bin call takes
+  // As many channels per channels-last task as a bin call takes.
+  PoolLayout layout =
+      SameChannelsLayout(s, p.output_height, p.output_width, kPoolBinMaxChannels);
   PoolBinFn<T> max_bin = MaxBinKernel<T>();
 
   Box MakeBox(const A* roi) const {
@@ -51,8 +50,8 @@ struct RoIPoolPooling {
     // would land in a different cache line.
     constexpr int64_t kTileBins = kTileBytes / static_cast<int64_t>(sizeof(T));
     alignas(64) T tile[kTileBins * kPoolBinMaxChannels];
-    for (int64_t b0 = 0; b0 < bins; b0 += kTileBins) {
-      const int64_t nb = std::min(kTileBins, bins - b0);
+    for (int64_t b0 = 0; b0 < layout.bins; b0 += kTileBins) {
+      const int64_t nb = std::min(kTileBins, layout.bins - b0);
       for (int64_t j = 0; j < nb; ++j) {
         const int64_t ph = (b0 + j) / p.output_width, pw = (b0 + j) % p.output_width;
         int64_t h0, h1, w0, w1;
@@ -67,7 +66,7 @@ struct RoIPoolPooling {
                            s.width * s.channels, s.channels, channels, o, 1});
       }
       for (int64_t c = 0; c < channels; ++c) {
-        for (int64_t j = 0; j < nb; ++j) out[c * bins + b0 + j] = tile[j * channels + c];
+        for (int64_t j = 0; j < nb; ++j) out[c * layout.bins + b0 + j] = tile[j * channels + c];
       }
     }
   }
@@ -89,7 +88,7 @@ struct RoIPoolPooling {
             if (v > best) best = v;
           }
         }
-        out[(c - c_begin) * bins + ph * p.output_width + pw] = Store<T>(best);
+        out[(c - c_begin) * layout.bins + ph * p.output_width + pw] = Store<T>(best);
       }
     });
   }
