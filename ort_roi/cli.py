@@ -114,6 +114,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="threads for torch, ONNX Runtime and OpenVINO alike (default 2)")
     p.add_argument("--repeat", type=int,
                    help="timed runs per runtime (default 7, Mask R-CNN 3; --quick 2)")
+    p.add_argument("--dtype", action="append", choices=["float16", "float64"],
+                   help="also time ort_roi on the inputs in this type, beside its float32 run, "
+                        "where the row's op takes floats (checked against torchvision on the "
+                        "same values); repeatable")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="a second table: each runtime's process CPU time per call (every "
+                        "thread's), the work done whoever else holds the cores")
+    p.add_argument("--no-spin", action="store_true",
+                   help="idle threads sleep at once (ONNX Runtime's allow_spinning 0, "
+                        "OMP_WAIT_POLICY=PASSIVE for torch) instead of spinning, so that CPU "
+                        "time counts work, not waiting")
     p.add_argument("--json", metavar="PATH", help="write every figure there")
     p.add_argument("--markdown", metavar="PATH", help="write the table and notes there")
     p.add_argument("--png", metavar="PATH",

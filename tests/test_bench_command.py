@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMED = {
     "roi_align_box": {"torchvision", "onnxruntime", "openvino"},
     "roi_align_mask": {"torchvision", "onnxruntime", "openvino"},
+    "roi_align_aligned": {"torchvision", "onnxruntime", "openvino"},
     "multi_scale_box": {"torchvision", "onnxruntime", "openvino"},
     "multi_scale_mask": {"torchvision", "onnxruntime", "openvino"},
     "ps_roi_align": {"torchvision"},
@@ -31,21 +32,27 @@ TIMED = {
        for op in ("nms", "batched_nms") for n in (1, 5, 20)},
     "deform_conv_256": {"torchvision", "onnxruntime", "openvino"},
     "deform_conv_512": {"torchvision", "onnxruntime", "openvino"},
+    "deform_conv_256_no_mask": {"torchvision", "onnxruntime", "openvino"},
     "conv_ref_256": {"onnxruntime"},
     "conv_ref_512": {"onnxruntime"},
 }
+
+
+def bench(*options: str, **env: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **env,
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([sys.executable, "-m", "ort_roi.cli", "bench", "--quick", *options],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     files = {kind: out / f"bench.{kind}" for kind in ("json", "md", "png")}
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    run = subprocess.run(
-        [sys.executable, "-m", "ort_roi.cli", "bench", "--quick", "--json", str(files["json"]),
-         "--markdown", str(files["md"]), "--png", str(files["png"])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = bench("--json", str(files["json"]), "--markdown", str(files["md"]),
+                "--png", str(files["png"]))
     return run, files
 
 
@@ -100,7 +107,7 @@ def test_markdown_table_and_chart(quick):
     assert len(table) == 1 + len(TIMED)
     assert all(ln.count(" | ") == 6 for ln in table)  # no cell broke the columns
     assert "MISMATCH" not in text
-    assert "[17/17] conv_ref_512" in run.stderr  # progress went to stderr
+    assert f"[{len(TIMED)}/{len(TIMED)}] conv_ref_512" in run.stderr  # progress went to stderr
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -131,3 +138,55 @@ def test_profile_share_of_our_nodes():
     name = onnx.load_from_string(model).graph.node[0].name
     share, ours_ms, run_ms = profile_share(Runtimes(1), model, feeds, {name})
     assert 0 < share <= 1 and 0 < ours_ms <= run_ms
+
+
+def test_dtypes_cpu_time_no_spin_and_isa_cap(tmp_path):
+    out = tmp_path / "bench.json"
+    run = bench("--only", "roi_align_box,deform_conv_256_no_mask,nms_1k", "--dtype", "float16",
+                "--dtype", "float64", "--cpu-time", "--no-spin", "--json", str(out),
+                ORT_ROI_ISA="scalar")
+    result = json.loads(out.read_text())
+    meta = result["meta"]
+    assert meta["dtypes"] == ["float16", "float64"] and meta["cpu_time"]
+    assert meta["idle_threads"].startswith("sleep")
+    assert "--dtype float16 --dtype float64 --cpu-time --no-spin" in meta["command"]
+    assert "vector level scalar (ORT_ROI_ISA=scalar)" in meta["versions"]
+    rows = {r["id"]: r for r in result["rows"]}
+    assert "dtypes" not in rows["nms_1k"]  # index outputs: no float16 run
+    for row_id in ("roi_align_box", "deform_conv_256_no_mask"):
+        row = rows[row_id]
+        assert set(row["dtypes"]) == {"float16", "float64"}
+        for d in row["dtypes"].values():
+            assert d["status"] == "timed" and d["check"]["ok"], d
+            assert np.isclose(d["ratio"], d["ms"] / row["ort_roi_ms"])
+    for row in rows.values():
+        assert row["ort_roi_cpu_ms"] > 0
+        for p in row["peers"]:
+            assert p["cpu_ms"] > 0
+            assert np.isclose(p["cpu_ratio"], p["cpu_ms"] / row["ort_roi_cpu_ms"])
+    assert "| ort_roi float16 | ort_roi float64 | ort_roi vs torchvision |" in run.stdout
+    assert "Process CPU time per call" in run.stdout
+
+
+def test_no_spin_sessions_and_a_dtype_run_that_is_off():
+    from ort_roi.bench.case import Case
+    from ort_roi.bench.runtimes import Run, Runtimes, one_node
+    from ort_roi.bench.timing import Progress
+    from ort_roi.commands.bench import _in_dtypes
+
+    feeds = {"X": np.zeros((1, 1, 4, 4), np.float32), "rois": np.zeros((1, 5), np.float32)}
+    model = one_node("RoIAlign", feeds, domain="ort_roi", output_height=2, output_width=2)
+    options = Runtimes(1, spin=False).session(model, ours=True).get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+    def in_dtype(dtype):
+        if dtype == np.float64:
+            raise ValueError("no float64 here")
+        return Run(lambda: [np.ones(3)], list), Run(lambda: [np.zeros(3)], list)
+
+    case = Case("", None, None, None, in_dtype=in_dtype)
+    calls = {}
+    entries = _in_dtypes(case, ["float16", "float64"], calls, Progress(1, open(os.devnull, "w")))
+    assert not entries["ort_roi float16"]["check"]["ok"] and list(calls) == ["ort_roi float16"]
+    assert entries["ort_roi float64"] == {"status": "fails",
+                                          "reason": "ValueError: no float64 here"}

@@ -51,6 +51,9 @@ class Case:
     # Called once after the timing; returns extra figures for the record and a line
     # for the table's notes (the Mask R-CNN profile).
     after: Optional[Callable[[], tuple[dict, str]]] = None
+    # --dtype: (ort_roi, torchvision) on the inputs rounded to that float type; None
+    # where the row has no such run (index outputs, whole models, reference rows).
+    in_dtype: Optional[Callable[[type], tuple[Run, Run]]] = None
 
 
 @dataclass
@@ -60,6 +63,11 @@ class Spec:
     title: str
     build: Callable[..., Case]        # build(runtimes, quick) -> Case
     slow: bool = False                # left out of --quick unless --only names it
+
+
+# --dtype's checks, relative to torchvision's largest magnitude: DESIGN.md's tolerances
+# (float16 against torchvision in float32 on the same rounded inputs).
+DTYPE_TOLERANCE = {"float16": 1e-2, "float64": 1e-10}
 
 
 def close(rel: float = 1e-4) -> Callable[[list, list], Check]:

@@ -56,16 +56,22 @@ def multi_scale(rois: int, size: int):
                     raise Unavailable("export fails", first_line(e)) from e
             return exported["model"]
 
-        ours = rt.ours("MultiScaleRoIAlign", {"rois": r, **dict(zip(names[1:], feats))},
-                       output_height=size, output_width=size, sampling_ratio=2,
-                       spatial_scales=module.pooler.scales)
+        def runs(dtype):
+            typed = [a.astype(dtype) for a in (r, *feats)]
+            return (rt.ours("MultiScaleRoIAlign", dict(zip(["rois", *names[1:]], typed)),
+                            output_height=size, output_width=size, sampling_ratio=2,
+                            spatial_scales=module.pooler.scales),
+                    rt.torch(module, *rt.tensors(typed[0][:, 1:].copy(), *typed[1:])))
+
+        ours, reference = runs(np.float32)
         return Case(
             shape=f"{LEVELS} levels of a {ih}x{iw} image, {c} channels, {k} rois, "
                   f"{size}x{size}, sampling ratio 2",
-            ours=ours, reference=rt.torch(module, *args), check=close(),
+            ours=ours, reference=reference, check=close(),
             peers=[Peer("onnxruntime", "standard export",
                         lambda: rt.ort_run(export(), feeds, ours=False)),
-                   Peer("openvino", "standard export", lambda: rt.openvino_onnx(export(), feeds))])
+                   Peer("openvino", "standard export", lambda: rt.openvino_onnx(export(), feeds))],
+            in_dtype=runs)
     return build
 
 

@@ -31,14 +31,18 @@ def ps_roi_align(rt, quick) -> Case:
             "spatial bin's channels per output cell (rois in [0, 1]), not torchvision's "
             "sampling grid within the cell's own channel")
 
+    def runs(x, r):
+        return (rt.ours("PSRoIAlign", {"X": x, "rois": r}, output_height=7, output_width=7,
+                        spatial_scale=1 / 16, sampling_ratio=2),
+                rt.torch(torchvision.ops.ps_roi_align, *rt.tensors(x, r), 7, 1 / 16, 2))
+
+    ours, reference = runs(x, r)
     return Case(
         shape=f"X {shape_text(x.shape)} ({classes} classes), {len(r)} rois, 7x7, "
               "sampling ratio 2",
-        ours=rt.ours("PSRoIAlign", {"X": x, "rois": r}, output_height=7, output_width=7,
-                     spatial_scale=1 / 16, sampling_ratio=2),
-        reference=rt.torch(torchvision.ops.ps_roi_align, *rt.tensors(x, r), 7, 1 / 16, 2),
-        check=close(),
-        peers=[Peer("openvino", "PSROIPooling", openvino)])
+        ours=ours, reference=reference, check=close(),
+        peers=[Peer("openvino", "PSROIPooling", openvino)],
+        in_dtype=lambda dtype: runs(x.astype(dtype), r.astype(dtype)))
 
 
 def ps_roi_pool(rt, quick) -> Case:
@@ -51,12 +55,16 @@ def ps_roi_pool(rt, quick) -> Case:
         y = ops.psroi_pooling(X, R, classes, 7, 1 / 16, 1, 1, "average")
         return rt.openvino_run(rt.openvino_model([y], [X, R]), {"X": x, "rois": r})
 
+    def runs(x, r):
+        return (rt.ours("PSRoIPool", {"X": x, "rois": r}, output_height=7, output_width=7,
+                        spatial_scale=1 / 16),
+                rt.torch(torchvision.ops.ps_roi_pool, *rt.tensors(x, r), 7, 1 / 16))
+
+    ours, reference = runs(x, r)
     return Case(
         shape=f"X {shape_text(x.shape)} ({classes} classes), {len(r)} rois, 7x7",
-        ours=rt.ours("PSRoIPool", {"X": x, "rois": r}, output_height=7, output_width=7,
-                     spatial_scale=1 / 16),
-        reference=rt.torch(torchvision.ops.ps_roi_pool, *rt.tensors(x, r), 7, 1 / 16),
-        check=close(),
+        ours=ours, reference=reference, check=close(),
+        in_dtype=lambda dtype: runs(x.astype(dtype), r.astype(dtype)),
         peers=[Peer("openvino", "PSROIPooling average", openvino,
                     note="OpenVINO's PSROIPooling rounds the roi corners before scaling and "
                          "adds 1 to the far corner (R-FCN's Caffe layer): its bins differ "

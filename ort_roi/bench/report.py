@@ -19,38 +19,65 @@ def ratio_text(ratio: float) -> str:
     return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.2g}x"
 
 
-def _cell(peer: dict | None) -> str:
+def _cell(peer: dict | None, ms: str = "ms", ratio: str = "ratio", of: str = "") -> str:
+    """A timed cell: "RoiAlign 510 ms (8.5x)"; `ms` and `ratio` name the figures
+    (wall or CPU), `of` what the ratio divides by, where it is not ort_roi."""
     if peer is None:
         return "—"
-    label = "" if peer["label"] == peer["column"] else peer["label"] + " "
+    label = "" if peer.get("label") in (None, peer.get("column")) else peer["label"] + " "
+    if "check" in peer and not peer["check"]["ok"]:  # an ort_roi dtype run, off
+        return "**MISMATCH**"
     if peer["status"] == "timed":
-        return f"{label}{ms_text(peer['ms'])} ({ratio_text(peer['ratio'])})"
+        share = f" ({ratio_text(peer[ratio])}{of})" if peer.get(ratio) is not None else ""
+        return f"{label}{ms_text(peer[ms])}{share}"
     return f"{label}{peer['status']}"
+
+
+def _table(result: dict, ms: str, ratio: str) -> list[str]:
+    """The rows' table, of wall (ms, ratio) or CPU (cpu_ms, cpu_ratio) medians."""
+    dtypes = result["meta"].get("dtypes", [])
+    lines = [
+        "| workload | inputs | ort_roi | " + " | ".join(COLUMNS.values()) +
+        "".join(f" | ort_roi {d}" for d in dtypes) + " | ort_roi vs torchvision |",
+        "|---|---|---|" + "---|" * (len(COLUMNS) + len(dtypes)) + "---|",
+    ]
+    for row in result["rows"]:
+        peers = {p["column"]: p for p in row["peers"]}
+        ours = ms_text(row[f"ort_roi_{ms}"]) if row.get(f"ort_roi_{ms}") is not None else "failed"
+        check = row["check"]
+        verdict = ("ok, " if check["ok"] else "**MISMATCH**, ") + check["detail"]
+        cells = [row["title"], row["shape"], ours,
+                 *(_cell(peers.get(c), ms, ratio) for c in COLUMNS),
+                 *(_cell(row.get("dtypes", {}).get(d), ms, ratio, " float32") for d in dtypes),
+                 verdict]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return lines
 
 
 def markdown(result: dict) -> str:
     meta = result["meta"]
+    dtypes = meta.get("dtypes", [])
     lines = [
         f"`{meta['command']}`, {meta['date']}",
         "",
         f"Machine: {meta['machine']}. Versions: {meta['versions']}.",
-        f"Threads: {meta['threads_text']}. Each row: every runtime on the same inputs in this "
+        f"Threads: {meta['threads_text']}; idle threads: {meta['idle_threads']}. Each row: "
+        "every runtime on the same inputs in this "
         f"one process, one warm-up run each, then {meta['repeat_text']} rounds in which the "
         "runtimes take turns" + (f", {meta['pause_ms']} ms apart" if meta.get("pause_ms") else "")
         + "; medians.",
-        "Ratio = the peer's median / ort_roi's median: above 1x ort_roi is faster.",
+        "Ratio = the peer's median / ort_roi's median: above 1x ort_roi is faster."
+        + (f" In the {', '.join('ort_roi ' + d for d in dtypes)} column"
+           f"{'s' if len(dtypes) > 1 else ''}: ort_roi on the inputs in that type, its median "
+           "/ its float32 median (above 1x: slower than float32), checked against torchvision "
+           "on the same values." if dtypes else ""),
         "",
-        "| workload | inputs | ort_roi | " + " | ".join(COLUMNS.values()) +
-        " | ort_roi vs torchvision |",
-        "|---|---|---|" + "---|" * len(COLUMNS) + "---|",
+        *_table(result, "ms", "ratio"),
     ]
-    for row in result["rows"]:
-        peers = {p["column"]: p for p in row["peers"]}
-        ours = ms_text(row["ort_roi_ms"]) if row.get("ort_roi_ms") is not None else "failed"
-        check = row["check"]
-        verdict = ("ok, " if check["ok"] else "**MISMATCH**, ") + check["detail"]
-        cells = [row["title"], row["shape"], ours, *(_cell(peers.get(c)) for c in COLUMNS), verdict]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if meta.get("cpu_time"):
+        lines += ["", "Process CPU time per call (every thread of this process; medians): the "
+                      "work each runtime does, whoever else holds the cores.", "",
+                  *_table(result, "cpu_ms", "cpu_ratio")]
     notes = _notes(result["rows"])
     if notes:
         lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
@@ -71,6 +98,12 @@ def _notes(rows: list[dict]) -> list[str]:
                 why = f" ({p['note']})" if p.get("note") else ""
                 notes.append(f"{who}: output differs from torchvision's: "
                              f"{p['vs_torchvision']['detail']}{why}")
+        for dtype, d in row.get("dtypes", {}).items():
+            if d["status"] != "timed":
+                notes.append(f"{name}, ort_roi {dtype}: {d['status']}: {d['reason']}")
+            elif not d["check"]["ok"]:
+                notes.append(f"{name}, ort_roi {dtype}: output differs from torchvision's on the "
+                             f"same values: {d['check']['detail']}")
         if row.get("extra_text"):
             notes.append(f"{name}: {row['extra_text']}")
     return notes

@@ -17,31 +17,39 @@ def _map_and_rois(rng, rois: int, quick: bool):
     return rng.standard_normal((1, c, h, w), dtype=np.float32), proposals(rng, k, 4 * h, 4 * w)
 
 
-def roi_align(rois: int, size: int):
+def roi_align(rois: int, size: int, aligned: bool = False):
     def build(rt, quick) -> Case:
         x, r = _map_and_rois(np.random.default_rng(0), rois, quick)
         attrs = dict(output_height=size, output_width=size, spatial_scale=0.25, sampling_ratio=2)
         boxes, index = r[:, 1:].copy(), r[:, 0].astype(np.int64)
+
+        def runs(x, r):
+            return (rt.ours("RoIAlign", {"X": x, "rois": r}, aligned=int(aligned), **attrs),
+                    rt.torch(torchvision.ops.roi_align, *rt.tensors(x, r), size, 0.25, 2, aligned))
 
         def openvino():
             _, ops = rt.openvino()
             X = ops.parameter(x.shape, np.float32, name="X")
             B = ops.parameter(boxes.shape, np.float32, name="boxes")
             index32 = ops.parameter(index.shape, np.int32, name="index")
-            # asymmetric: no half-pixel shift, rois at least 1x1 (torchvision's aligned=False)
-            y = ops.roi_align(X, B, index32, size, size, 2, 0.25, "avg", "asymmetric")
+            # asymmetric: no half-pixel shift, rois at least 1x1 (torchvision's aligned=False);
+            # half_pixel: the shift, no minimum size (aligned=True)
+            y = ops.roi_align(X, B, index32, size, size, 2, 0.25, "avg",
+                              "half_pixel" if aligned else "asymmetric")
             return rt.openvino_run(rt.openvino_model([y], [X, B, index32]),
                                    {"X": x, "boxes": boxes, "index": index.astype(np.int32)})
 
+        ours, reference = runs(x, r)
         return Case(
-            shape=f"X {shape_text(x.shape)}, {len(r)} rois, {size}x{size}, sampling ratio 2",
-            ours=rt.ours("RoIAlign", {"X": x, "rois": r}, **attrs),
-            reference=rt.torch(torchvision.ops.roi_align, *rt.tensors(x, r), size, 0.25, 2, False),
-            check=close(),
+            shape=f"X {shape_text(x.shape)}, {len(r)} rois, {size}x{size}, sampling ratio 2"
+                  + (", aligned" if aligned else ""),
+            ours=ours, reference=reference, check=close(),
             peers=[Peer("onnxruntime", "RoiAlign", lambda: rt.ort_builtin(
                         "RoiAlign", {"X": x, "boxes": boxes, "idx": index}, opset=16, mode="avg",
-                        coordinate_transformation_mode="output_half_pixel", **attrs)),
-                   Peer("openvino", "ROIAlign", openvino)])
+                        coordinate_transformation_mode="half_pixel" if aligned
+                        else "output_half_pixel", **attrs)),
+                   Peer("openvino", "ROIAlign", openvino)],
+            in_dtype=lambda dtype: runs(x.astype(dtype), r.astype(dtype)))
     return build
 
 
@@ -55,20 +63,25 @@ def roi_pool(rt, quick) -> Case:
         y = ops.roi_pooling(X, R, [7, 7], 0.25, "max")
         return rt.openvino_run(rt.openvino_model([y], [X, R]), {"X": x, "rois": r})
 
+    def runs(x, r):
+        return (rt.ours("RoIPool", {"X": x, "rois": r}, output_height=7, output_width=7,
+                        spatial_scale=0.25),
+                rt.torch(torchvision.ops.roi_pool, *rt.tensors(x, r), 7, 0.25))
+
+    ours, reference = runs(x, r)
     return Case(
         shape=f"X {shape_text(x.shape)}, {len(r)} rois, 7x7",
-        ours=rt.ours("RoIPool", {"X": x, "rois": r}, output_height=7, output_width=7,
-                     spatial_scale=0.25),
-        reference=rt.torch(torchvision.ops.roi_pool, *rt.tensors(x, r), 7, 0.25),
-        check=close(),
+        ours=ours, reference=reference, check=close(),
         peers=[Peer("onnxruntime", "MaxRoiPool", lambda: rt.ort_builtin(
                     "MaxRoiPool", {"X": x, "rois": r}, TensorProto.FLOAT, pooled_shape=[7, 7],
                     spatial_scale=0.25)),
-               Peer("openvino", "ROIPooling", openvino)])
+               Peer("openvino", "ROIPooling", openvino)],
+        in_dtype=lambda dtype: runs(x.astype(dtype), r.astype(dtype)))
 
 
 SPECS = [
     Spec("roi_align_box", "RoIAlign, box head", roi_align(1000, 7)),
     Spec("roi_align_mask", "RoIAlign, mask head", roi_align(100, 14)),
+    Spec("roi_align_aligned", "RoIAlign, box head, aligned", roi_align(1000, 7, aligned=True)),
     Spec("roi_pool", "RoIPool", roi_pool),
 ]

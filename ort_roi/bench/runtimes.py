@@ -18,7 +18,8 @@ from onnx import TensorProto, helper
 
 import ort_roi
 
-ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64}
+ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64,
+             np.dtype(np.float16): TensorProto.FLOAT16, np.dtype(np.float64): TensorProto.DOUBLE}
 
 
 @dataclass
@@ -54,8 +55,11 @@ def one_node(op: str, feeds: dict[str, np.ndarray], out_type=TensorProto.FLOAT, 
 
 
 class Runtimes:
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, spin: bool = True):
         self.threads = threads
+        # False: ORT's idle pool threads sleep at once instead of spinning (torch's
+        # OpenMP threads too, but only through OMP_WAIT_POLICY, set before torch loads).
+        self.spin = spin
         self._openvino = None      # (openvino, opset13, Core) once imported
         self._openvino_missing: Optional[str] = None
 
@@ -65,6 +69,8 @@ class Runtimes:
         so.intra_op_num_threads = self.threads
         so.inter_op_num_threads = 1
         so.log_severity_level = 3  # shape warnings on data-dependent outputs (NMS)
+        if not self.spin:
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if profile_prefix:
             so.enable_profiling = True
             so.profile_file_prefix = profile_prefix
@@ -78,8 +84,10 @@ class Runtimes:
         feeds = {k: v for k, v in feeds.items() if k in wanted}
         return Run(lambda: sess.run(None, feeds), list)
 
-    def ours(self, op: str, feeds: dict[str, np.ndarray], out_type=TensorProto.FLOAT,
-             **attrs) -> Run:
+    def ours(self, op: str, feeds: dict[str, np.ndarray], out_type=None, **attrs) -> Run:
+        """ort_roi's node; its output in the first input's type unless out_type says."""
+        if out_type is None:
+            out_type = ONNX_TYPE[next(iter(feeds.values())).dtype]
         return self.ort_run(one_node(op, feeds, out_type, domain=ort_roi.DOMAIN, **attrs), feeds,
                             ours=True)
 
@@ -97,8 +105,11 @@ class Runtimes:
     # ---- torch ----------------------------------------------------------------------
     @staticmethod
     def tensors(*arrays: np.ndarray) -> list:
+        """Torch tensors of the arrays; float16 ones in float32, as the tests compare
+        float16 (torchvision's CPU kernels on the same rounded values)."""
         import torch
-        return [torch.from_numpy(a) for a in arrays]
+        return [torch.from_numpy(a.astype(np.float32) if a.dtype == np.float16 else a)
+                for a in arrays]
 
     @staticmethod
     def torch(fn: Callable, *args, **kwargs) -> Run:

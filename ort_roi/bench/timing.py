@@ -5,12 +5,22 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 
+@dataclass
+class Median:
+    wall_ms: float
+    # The process's CPU time over the call, every thread's: the work done, whoever
+    # else holds the cores (spinning idle threads count too: see --no-spin).
+    cpu_ms: float
+
+
 def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
-                    warmup: int = 1, pause: float = 0.05) -> dict[str, float]:
-    """{name: median ms} of each call, the calls taking turns within every round.
+                    warmup: int = 1, pause: float = 0.05) -> dict[str, Median]:
+    """{name: medians of wall and CPU ms} of each call, the calls taking turns within
+    every round.
 
     On a machine that others share, the load changes from second to second;
     timing each runtime in its own block would charge one runtime with a busy
@@ -19,16 +29,21 @@ def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
     for _ in range(warmup):
         for fn in calls.values():
             fn()
-    times: dict[str, list[float]] = {name: [] for name in calls}
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(max(repeat, 1)):
         for name, fn in calls.items():
             # The previous runtime's worker threads spin a while after its call
             # (ORT's pool, OpenMP, TBB); on few cores they would slow this one.
             time.sleep(pause)
+            c0 = time.process_time()
             t0 = time.perf_counter()
             fn()
-            times[name].append((time.perf_counter() - t0) * 1e3)
-    return {name: statistics.median(t) for name, t in times.items()}
+            t1 = time.perf_counter()
+            cpu[name].append((time.process_time() - c0) * 1e3)
+            wall[name].append((t1 - t0) * 1e3)
+    return {name: Median(statistics.median(wall[name]), statistics.median(cpu[name]))
+            for name in calls}
 
 
 class Progress:

@@ -11,14 +11,13 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
-import torch
-import torchvision
 
 import ort_roi
 
 from ..bench import specs as all_specs
-from ..bench.case import peer_name
+from ..bench.case import DTYPE_TOLERANCE, close, peer_name
 from ..bench.report import markdown, ms_text, ratio_text, write_json, write_png
 from ..bench.runtimes import Runtimes, Unavailable, first_line
 from ..bench.timing import Progress, medians_in_turn
@@ -46,6 +45,9 @@ def _command_line(args) -> str:
     parts = ["ort-roi", "bench"] + (["--quick"] if args.quick else [])
     for item in args.only or []:
         parts += ["--only", item]
+    for dtype in args.dtype or []:
+        parts += ["--dtype", dtype]
+    parts += (["--cpu-time"] if args.cpu_time else []) + (["--no-spin"] if args.no_spin else [])
     for option in ("threads", "repeat", "json", "markdown", "png"):
         value = getattr(args, option)
         if value is not None and not (option == "threads" and value == 2):
@@ -87,8 +89,14 @@ def run(args) -> int:
             print(f"{s.id:<18} {s.title}{'  (slow: left out of --quick)' if s.slow else ''}")
         return 0
     chosen = select(specs, args.only, args.quick)
+    if args.no_spin:
+        # Read once, when torch's OpenMP starts: torch is imported only below.
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    import torch
+    import torchvision
+
     torch.set_num_threads(args.threads)
-    rt = Runtimes(args.threads)
+    rt = Runtimes(args.threads, spin=not args.no_spin)
     ov_threads = rt.openvino_threads()
     threads_text = (f"torch {torch.get_num_threads()}, ONNX Runtime intra-op {args.threads}, "
                     "OpenVINO " + (f"INFERENCE_NUM_THREADS {ov_threads}" if ov_threads is not None
@@ -101,6 +109,9 @@ def run(args) -> int:
                     f"onnxruntime {ort.__version__}, torch {torch.__version__}, torchvision "
                     f"{torchvision.__version__}, openvino {rt.openvino_version()}",
         "threads": args.threads, "threads_text": threads_text, "quick": args.quick,
+        "dtypes": args.dtype or [], "cpu_time": args.cpu_time,
+        "idle_threads": ("sleep (ONNX Runtime allow_spinning 0, OMP_WAIT_POLICY=PASSIVE)"
+                         if args.no_spin else "each runtime's default (they spin a while)"),
         "warmup": 1, "pause_ms": _pause_ms(args),
         "repeat_text": (str(args.repeat) if args.repeat else
                         f"{QUICK_REPEAT}" if args.quick else
@@ -121,7 +132,9 @@ def run(args) -> int:
         why = write_png(args.png, result)
         if why:
             print(f"no chart written to {args.png}: {why}", file=sys.stderr)
-    failed = [r["id"] for r in rows if not r["check"]["ok"]]
+    failed = [r["id"] for r in rows if not r["check"]["ok"]
+              or any(d["status"] != "timed" or not d["check"]["ok"]
+                     for d in r.get("dtypes", {}).values())]
     progress.note(f"done in {progress.elapsed():.0f}s" + (
         f"; ort_roi is off or failed in: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
@@ -178,20 +191,28 @@ def _run_case(spec, rt: Runtimes, args, progress: Progress) -> dict:
             progress.note(f"{peer_name(peer.column, peer.label)}: {entry['status']}"
                           + (f" ({entry['reason']})" if entry.get("reason") else ""))
         peers.append(entry)
+    dtypes = _in_dtypes(case, args.dtype or [], calls, progress)
 
     repeat = _repeat(args, spec)
     progress.note(f"timing {', '.join(calls)}: {repeat} rounds after a warm-up")
     # --quick's figures mean nothing: no pause between turns there, to keep it short.
     medians = medians_in_turn(calls, repeat, warmup=1, pause=_pause_ms(args) / 1e3)
-    row["ort_roi_ms"] = medians["ort_roi"]
-    for entry in peers:
+    ours = medians["ort_roi"]
+    row["ort_roi_ms"], row["ort_roi_cpu_ms"] = ours.wall_ms, ours.cpu_ms
+    for key, entry in [*((p["column"], p) for p in peers), *dtypes.items()]:
         if entry["status"] == "timed":
-            entry["ms"] = medians[entry["column"]]
-            entry["ratio"] = entry["ms"] / row["ort_roi_ms"]
+            # a peer's ratio: its time over ort_roi's; a dtype's: its time over float32's
+            entry["ms"], entry["cpu_ms"] = medians[key].wall_ms, medians[key].cpu_ms
+            entry["ratio"] = entry["ms"] / ours.wall_ms
+            entry["cpu_ratio"] = entry["cpu_ms"] / ours.cpu_ms if ours.cpu_ms > 0 else None
     row["peers"] = peers
+    if dtypes:
+        row["dtypes"] = {key.split()[-1]: entry for key, entry in dtypes.items()}
     progress.note("ort_roi " + ms_text(row["ort_roi_ms"]) + "".join(
         f"; {peer_name(p['column'], p['label'])} {ms_text(p['ms'])} ({ratio_text(p['ratio'])})"
-        for p in peers if p["status"] == "timed"))
+        for p in peers if p["status"] == "timed") + "".join(
+        f"; {key} {ms_text(d['ms'])} ({ratio_text(d['ratio'])} float32's)"
+        for key, d in dtypes.items() if d["status"] == "timed"))
     if case.after is not None:
         try:
             row["extra"], row["extra_text"] = case.after()
@@ -199,3 +220,24 @@ def _run_case(spec, rt: Runtimes, args, progress: Progress) -> dict:
         except Exception as e:  # noqa: BLE001
             row["extra_text"] = f"profile failed: {type(e).__name__}: {first_line(e)}"
     return row
+
+
+def _in_dtypes(case, dtypes: list[str], calls: dict, progress: Progress) -> dict:
+    """{"ort_roi float16": entry, ...} for --dtype: ort_roi on the case's inputs rounded to
+    that type, checked against torchvision on the same values (DESIGN.md's tolerances) and
+    added to `calls`, to take turns with the others."""
+    entries = {}
+    for dtype in dtypes if case.in_dtype is not None else []:
+        key = f"ort_roi {dtype}"
+        try:
+            ours, reference = case.in_dtype(np.dtype(dtype).type)
+            check = close(DTYPE_TOLERANCE[dtype])(ours.result(), reference.result())
+            entries[key] = {"status": "timed", "check": vars(check)}
+            calls[key] = ours.call
+        except Exception as e:  # noqa: BLE001 -- reported in its cell, and the run fails
+            entries[key] = {"status": "fails", "reason": f"{type(e).__name__}: {first_line(e)}"}
+            check = None
+        progress.note(f"{key} vs torchvision: " + (
+            entries[key]["reason"] if check is None else
+            f"{'ok' if check.ok else 'MISMATCH'}, {check.detail}"))
+    return entries
