@@ -28,6 +28,7 @@ TIMED = {
     "ps_roi_align": {"torchvision"},
     "ps_roi_pool": {"torchvision", "openvino"},
     "roi_pool": {"torchvision", "onnxruntime", "openvino"},
+    "roi_pool_fast_rcnn": {"torchvision", "onnxruntime", "openvino"},
     **{f"{op}_{n}k": {"torchvision", "onnxruntime", "openvino"}
        for op in ("nms", "batched_nms") for n in (1, 5, 20)},
     "deform_conv_256": {"torchvision", "onnxruntime", "openvino"},
@@ -118,6 +119,8 @@ def test_only_picks_rows_and_families():
     every = specs()
     assert [s.id for s in select(every, ["nms"], True)] == ["nms_1k", "nms_5k", "nms_20k"]
     assert [s.id for s in select(every, ["roi_pool,mask_rcnn"], True)] == ["roi_pool", "mask_rcnn"]
+    assert [s.id for s in select(every, ["roi_align"], True)] == [
+        "roi_align_box", "roi_align_mask", "roi_align_aligned"]
     assert "mask_rcnn" in [s.id for s in select(every, None, False)]
     with pytest.raises(SystemExit, match="no row named roi_nothing"):
         select(every, ["roi_nothing"], False)

@@ -11,5 +11,5 @@ def specs() -> list:
     """Every case, in the table's order (imports torch and torchvision)."""
     from . import deform_conv, mask_rcnn, multi_scale, nms, ps_roi, roi_ops
 
-    return [*roi_ops.SPECS[:-1], *multi_scale.SPECS, *ps_roi.SPECS, roi_ops.SPECS[-1],
+    return [*roi_ops.ALIGN_SPECS, *multi_scale.SPECS, *ps_roi.SPECS, *roi_ops.POOL_SPECS,
             *nms.SPECS, *deform_conv.SPECS, *mask_rcnn.SPECS]

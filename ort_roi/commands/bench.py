@@ -29,16 +29,22 @@ PAUSE_MS = 50        # between turns: see timing.medians_in_turn
 
 
 def select(specs: list, only: list[str] | None, quick: bool) -> list:
-    """The specs --only names (an id, or a family: "nms" is nms_1k, nms_5k, nms_20k);
-    all but the slow ones in --quick unless --only names them."""
+    """The specs --only names (an id, or a family: "nms" is nms_1k, nms_5k, nms_20k; an
+    id is that row alone, "roi_pool" not roi_pool_fast_rcnn); all but the slow ones in
+    --quick unless --only names them."""
     if not only:
         return [s for s in specs if not (quick and s.slow)]
     names = [n.strip() for item in only for n in item.split(",") if n.strip()]
-    unknown = [n for n in names if not any(s.id == n or s.id.startswith(n + "_") for s in specs)]
+    ids = {s.id for s in specs}
+
+    def named(spec, name: str) -> bool:
+        return spec.id == name or (name not in ids and spec.id.startswith(name + "_"))
+
+    unknown = [n for n in names if not any(named(s, n) for s in specs)]
     if unknown:
         raise SystemExit(f"ort-roi bench: no row named {', '.join(unknown)}; rows: "
                          + ", ".join(s.id for s in specs))
-    return [s for s in specs if any(s.id == n or s.id.startswith(n + "_") for n in names)]
+    return [s for s in specs if any(named(s, n) for n in names)]
 
 
 def _command_line(args) -> str:
