@@ -21,7 +21,9 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
+import time
 from functools import partial
 
 import numpy as np
@@ -34,13 +36,37 @@ import torchvision
 from onnx import TensorProto, helper
 
 import ort_roi
-from bench_roi_ops import median_ms, print_ratios
 
 ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64}
 # Issue 9: a peer's median over ort_roi's that the CUDA kernels should reach.
 TARGETS = {"RoIAlign": ("torchvision", 2), "PSRoIAlign": ("torchvision", 2),
            "MultiScaleRoIAlign": ("torchvision", 5), "NMS": ("torchvision", 1),
            "DeformConv2d": ("torchvision", 1), "MaskRCNN": ("torchvision's standard export", 1)}
+
+
+def median_ms(call, repeat: int) -> float:
+    """Median wall ms of `repeat` calls, after one more untimed (the caller warms up too)."""
+    call()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def print_ratios(cases: dict[str, dict[str, float]], notes: dict[tuple[str, str], str]) -> None:
+    """The table: a line per (workload, runtime), its median and that over ort_roi's
+    (>1: ort_roi faster), then the note for that pair, if any (a target)."""
+    case_w = max(len(c) for c in [*cases, "case"]) + 2
+    name_w = max(len(n) for times in cases.values() for n in [*times, "runtime"]) + 2
+    print(f"{'case':<{case_w}}{'runtime':<{name_w}}{'median ms':>10}{'vs ort_roi':>12}"
+          + ("  notes" if notes else ""))
+    for case, times in cases.items():
+        for runtime, ms in times.items():
+            note = notes.get((case, runtime), "")
+            print(f"{case:<{case_w}}{runtime:<{name_w}}{ms:>10.3f}"
+                  f"{ms / times['ort_roi']:>11.2f}x" + (f"  {note}" if note else ""))
 
 
 def model(op, feeds, out_type, opset, domain="", **attrs) -> bytes:
