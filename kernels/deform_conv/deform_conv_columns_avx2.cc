@@ -48,29 +48,31 @@ struct PairTaps {
   int edge;
 };
 
-void PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent, PairTaps* t) {
+PairTaps PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent) {
+  PairTaps t;
   const __m256i minus_one = _mm256_set1_epi32(-1);
   __m256i i[4];
   for (int k = 0; k < 4; ++k) {
     i[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index + k * s + q));
-    t->inside[k] = _mm256_cmpgt_epi32(i[k], minus_one);
+    t.inside[k] = _mm256_cmpgt_epi32(i[k], minus_one);
   }
   // The left corner's index, or the right one's minus 1 when only it is inside.
-  const __m256i top = _mm256_blendv_epi8(_mm256_add_epi32(i[1], minus_one), i[0], t->inside[0]);
-  const __m256i bottom = _mm256_blendv_epi8(_mm256_add_epi32(i[3], minus_one), i[2], t->inside[2]);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(t->top), top);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(t->bottom), bottom);
+  const __m256i top = _mm256_blendv_epi8(_mm256_add_epi32(i[1], minus_one), i[0], t.inside[0]);
+  const __m256i bottom = _mm256_blendv_epi8(_mm256_add_epi32(i[3], minus_one), i[2], t.inside[2]);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t.top), top);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t.bottom), bottom);
   const __m256i last = _mm256_set1_epi32(static_cast<int32_t>(extent - 1));
   auto safe = [&](__m256i first) {
     return _mm256_and_si256(_mm256_cmpgt_epi32(first, minus_one), _mm256_cmpgt_epi32(last, first));
   };
-  const __m256i top_any = _mm256_or_si256(t->inside[0], t->inside[1]);
-  const __m256i bottom_any = _mm256_or_si256(t->inside[2], t->inside[3]);
-  t->top_load = _mm256_and_si256(top_any, safe(top));
-  t->bottom_load = _mm256_and_si256(bottom_any, safe(bottom));
-  const __m256i edge = _mm256_or_si256(_mm256_andnot_si256(t->top_load, top_any),
-                                       _mm256_andnot_si256(t->bottom_load, bottom_any));
-  t->edge = _mm256_movemask_ps(_mm256_castsi256_ps(edge));
+  const __m256i top_any = _mm256_or_si256(t.inside[0], t.inside[1]);
+  const __m256i bottom_any = _mm256_or_si256(t.inside[2], t.inside[3]);
+  t.top_load = _mm256_and_si256(top_any, safe(top));
+  t.bottom_load = _mm256_and_si256(bottom_any, safe(bottom));
+  const __m256i edge = _mm256_or_si256(_mm256_andnot_si256(t.top_load, top_any),
+                                       _mm256_andnot_si256(t.bottom_load, bottom_any));
+  t.edge = _mm256_movemask_ps(_mm256_castsi256_ps(edge));
+  return t;
 }
 
 // The left and right corners of eight row pairs starting at first[0..7].

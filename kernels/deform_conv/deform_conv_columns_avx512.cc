@@ -46,8 +46,8 @@ struct PairTaps {
   __mmask16 inside[4], top_load, bottom_load, edge;
 };
 
-void PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent, PairTaps* out) {
-  PairTaps& t = *out;
+PairTaps PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent) {
+  PairTaps t;
   __m512i i[4];
   for (int k = 0; k < 4; ++k) {
     i[k] = _mm512_loadu_si512(index + k * s + q);
@@ -69,6 +69,7 @@ void PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent, Pa
   t.top_load = top_any & safe(top);
   t.bottom_load = bottom_any & safe(bottom);
   t.edge = static_cast<__mmask16>((top_any & ~t.top_load) | (bottom_any & ~t.bottom_load));
+  return t;
 }
 
 // The left and right corners of sixteen row pairs starting at first[0..15].

@@ -68,7 +68,7 @@ void ColumnsPairs(const DeformColumnsArgs<float>& a) {
   for (int64_t p = a.p0; p < a.p1; ++p) {
     for (int64_t t = 0; t < a.taps; ++t) {
       for (int64_t v = 0; v < groups; ++v) {
-        PreparePairs(a.index + t * 4 * s, s, p * a.nr + v * L, a.extent, &pairs[t * groups + v]);
+        pairs[t * groups + v] = PreparePairs(a.index + t * 4 * s, s, p * a.nr + v * L, a.extent);
       }
     }
     for (int64_t ch = 0; ch < a.channels; ++ch) {
