@@ -11,8 +11,11 @@ namespace ort_roi {
 namespace {
 
 // Only whole vectors go through the lanes types here: the mask of every load
-// and store is this empty one.
-struct Whole {};
+// and store is this empty one, and a chunk's masks are all of them (passed
+// by value, an empty struct takes no register).
+struct Whole {
+  Whole operator[](int) const { return *this; }
+};
 
 struct FloatLanes {
   using T = float;
@@ -20,6 +23,7 @@ struct FloatLanes {
   using V = __m256;
   static constexpr int kLanes = 8;
   using M = Whole;
+  using Masks = Whole;
   static V Load(const T* p, M) { return _mm256_loadu_ps(p); }
   static void Store(T* p, M, V v) { _mm256_storeu_ps(p, v); }
   static A LoadOne(const T* p) { return *p; }
@@ -53,6 +57,7 @@ struct DoubleLanes {
   using V = __m256d;
   static constexpr int kLanes = 4;
   using M = Whole;
+  using Masks = Whole;
   static V Load(const T* p, M) { return _mm256_loadu_pd(p); }
   static void Store(T* p, M, V v) { _mm256_storeu_pd(p, v); }
   static A LoadOne(const T* p) { return *p; }
@@ -87,7 +92,6 @@ void PoolOne(const RoiBlock<typename L::T, typename L::A>& r, int64_t ph, int64_
 
 template <typename L>
 void PoolBlock(const RoiBlock<typename L::T, typename L::A>& r) {
-  const typename L::M whole_vectors[kChunk] = {};
   const int64_t whole = r.channels / L::kLanes * L::kLanes;
   for (int64_t c = 0; c < whole; c += kChunk * L::kLanes) {
     const int64_t left = (whole - c) / L::kLanes;
@@ -95,7 +99,7 @@ void PoolBlock(const RoiBlock<typename L::T, typename L::A>& r) {
     for (int64_t ph = 0; ph < r.pooled_h; ++ph) {
       for (int64_t pw = 0; pw < r.pooled_w; ++pw) {
         PoolBin<L>(r, ph, pw, r.map + c, r.out + (ph * r.pooled_w + pw) * r.channels + c, vectors,
-                   whole_vectors);
+                   Whole());
       }
     }
   }

@@ -15,6 +15,7 @@ struct FloatLanes {
   using A = float;
   using V = __m512;
   using M = __mmask16;
+  using Masks = const M*;
   static constexpr int kLanes = 16;
   static V Load(const T* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
   static void Store(T* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
@@ -43,6 +44,7 @@ struct DoubleLanes {
   using A = double;
   using V = __m512d;
   using M = __mmask8;
+  using Masks = const M*;
   static constexpr int kLanes = 8;
   static V Load(const T* p, M m) { return _mm512_maskz_loadu_pd(m, p); }
   static void Store(T* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }

@@ -3,8 +3,8 @@
 // inside their anonymous namespace, so that each compiles its own private
 // copy with its own instructions (cpu_isa.h says why no copy may be shared).
 // The lanes type L a variant passes defines T (storage), A (arithmetic), V,
-// M (a lane mask; an empty struct where only whole vectors are loaded),
-// kLanes, Load(p, m), Store(p, m, v), Set, Add, Mul, Div. Nothing here
+// M (a lane mask), Masks (what a chunk's masks come as: mask[v] is vector v's
+// M), kLanes, Load(p, m), Store(p, m, v), Set, Add, Mul, Div. Nothing here
 // includes a header; the variant includes roi_align_channels_last.h before.
 #pragma once
 
@@ -12,7 +12,7 @@
 // to the chunk), vector v under mask[v].
 template <typename L, int kVectors>
 void PoolChunk(const RoiBlock<typename L::T, typename L::A>& r, int64_t ph, int64_t pw,
-               const typename L::T* map, typename L::T* out, const typename L::M* mask) {
+               const typename L::T* map, typename L::T* out, typename L::Masks mask) {
   using A = typename L::A;
   using V = typename L::V;
   V acc[kVectors];
@@ -48,7 +48,7 @@ constexpr int kChunk = 8;
 template <typename L>
 void PoolBin(const RoiBlock<typename L::T, typename L::A>& r, int64_t ph, int64_t pw,
              const typename L::T* map, typename L::T* out, int vectors,
-             const typename L::M* mask) {
+             typename L::Masks mask) {
   switch (vectors) {
     case 1: PoolChunk<L, 1>(r, ph, pw, map, out, mask); break;
     case 2: PoolChunk<L, 2>(r, ph, pw, map, out, mask); break;
