@@ -14,11 +14,13 @@ template <typename A, typename V, int kRows>
 void Micro(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
   constexpr int64_t kLanes = static_cast<int64_t>(sizeof(V) / sizeof(A));
   constexpr int64_t kNr = 2 * kLanes;
+  A* row[kRows];
   V acc0[kRows], acc1[kRows];
 #pragma GCC unroll 14
   for (int i = 0; i < kRows; ++i) {
-    acc0[i] = Load(c + i * ldc);
-    acc1[i] = Load(c + i * ldc + kLanes);
+    row[i] = c + i * ldc;
+    acc0[i] = Load(row[i]);
+    acc1[i] = Load(row[i] + kLanes);
   }
   for (int64_t s = 0; s < kc; ++s, a += kRows, b += kNr) {
     const V b0 = Load(b), b1 = Load(b + kLanes);
@@ -31,7 +33,7 @@ void Micro(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
   }
 #pragma GCC unroll 14
   for (int i = 0; i < kRows; ++i) {
-    Store(c + i * ldc, acc0[i]);
-    Store(c + i * ldc + kLanes, acc1[i]);
+    Store(row[i], acc0[i]);
+    Store(row[i] + kLanes, acc1[i]);
   }
 }
