@@ -28,7 +28,8 @@ void Columns(const DeformColumnsArgs<A>& a) {
           const int64_t q = p * a.nr + j;
           typename Ops::V sum = Ops::Mul(Ops::Load(weight + q), Ops::Gather(plane, index + q));
           for (int64_t k = 1; k < 4; ++k) {
-            sum = Ops::Add(sum, Ops::Mul(Ops::Load(weight + k * s + q), Ops::Gather(plane, index + k * s + q)));
+            sum = Ops::Add(sum, Ops::Mul(Ops::Load(weight + k * s + q),
+                                         Ops::Gather(plane, index + k * s + q)));
           }
           Ops::Store(rows + t * a.nr + j, Ops::Mul(Ops::Load(a.mask + t * s + q), sum));
         }
@@ -84,7 +85,8 @@ void ColumnsPairs(const DeformColumnsArgs<float>& a) {
           LoadPairs(plane, pt.bottom, pt.bottom_load, &c[2], &c[3]);
           F32::V sum = F32::Mul(F32::Load(weight + q), Inside(c[0], pt.inside[0]));
           for (int k = 1; k < 4; ++k) {
-            sum = F32::Add(sum, F32::Mul(F32::Load(weight + k * s + q), Inside(c[k], pt.inside[k])));
+            sum = F32::Add(sum,
+                           F32::Mul(F32::Load(weight + k * s + q), Inside(c[k], pt.inside[k])));
           }
           float* out = rows + t * a.nr + v * L;
           F32::Store(out, F32::Mul(F32::Load(a.mask + t * s + q), sum));

@@ -38,8 +38,10 @@ Boxes8 Load(FloatColumns c, int64_t s, Mask m);
 // Bit i set where lane i is in m and iou > threshold.
 int HitBits(__m256 iou, __m256 threshold, Mask m);
 
-// iou_rows.h's AnyIouAboveFn.
-bool AnyAbove(FloatColumns kept, int64_t begin, int64_t end, FloatBox box, float threshold) {
+// iou_rows.h's AnyIouAboveFn. (The columns by reference: inlined into the
+// entry point, a copy of them would be loaded before the loop's first test.)
+bool AnyAbove(const FloatColumns& kept, int64_t begin, int64_t end, FloatBox box,
+              float threshold) {
   const Boxes8 b = Broadcast(box);
   const __m256 t = _mm256_set1_ps(threshold);
   for (int64_t s = begin; s < end; s += 8) {
