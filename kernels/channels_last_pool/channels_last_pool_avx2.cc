@@ -106,24 +106,8 @@ struct Vec<double> {
 // The bodies, written against Vec<T> above.
 #include "channels_last_pool/channels_last_pool_simd.h"
 
-// Pixel i of channels r[0..7] into out[i], for 8 pixels of 8 float channels.
-void Transpose8x8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int j = 0; j < 8; j += 2) {
-    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
-    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
-  }
-  for (int j = 0; j < 8; j += 4) {
-    u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
-    u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xee);
-    u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
-    u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xee);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-  }
-}
+// Transpose8x8: pixel i of channels r[0..7] into r[i], 8 pixels of 8 floats.
+#include "common/transpose_avx2.h"
 
 void CopyFloats(const CopyTile<float>& t) {
   int64_t p = 0;
