@@ -16,7 +16,7 @@ Inputs, all with dynamic sizes so that consecutive runs can differ in shape:
 from __future__ import annotations
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
+from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 OPS = ("RoIAlign", "RoIPool", "PSRoIAlign", "PSRoIPool", "MultiScaleRoIAlign",
        "NMS", "BatchedNMS", "DeformConv2d")
@@ -102,3 +102,46 @@ def input_sets(count: int = 4) -> list[dict[str, np.ndarray]]:
     shapes = [dict(size=16, rois=24, boxes=120), dict(size=12, rois=7, boxes=40, n=1),
               dict(size=20, rois=33, boxes=200, n=3), dict(size=8, rois=1, boxes=3)]
     return [inputs(seed=100 + i, **shapes[i % len(shapes)]) for i in range(count)]
+
+
+def builtin_model() -> bytes:
+    """ONNX Runtime's own ops on the same inputs (X, rois, boxes, scores):
+    RoiAlign, Conv and NonMaxSuppression, each with a kernel on both the CPU
+    and CUDA. The leak probe's control (leak_probe.py --builtin): memory that
+    grows as much without any op of ours is ONNX Runtime's or the driver's."""
+    rng = np.random.default_rng(0)
+    weight = (rng.standard_normal((COUT, C, 3, 3)) / 6).astype(np.float32)
+    i64 = TensorProto.INT64
+
+    def constant(name: str, values) -> NodeProto:
+        return helper.make_node("Constant", [], [name],
+                                value=numpy_helper.from_array(np.array(values, np.int64)))
+
+    nodes = [
+        constant("zero", [0]), constant("one", [1]), constant("five", [5]), constant("axis1", [1]),
+        constant("keep_all", [1 << 20]),
+        helper.make_node("Slice", ["rois", "zero", "one", "axis1"], ["batch_column"]),
+        helper.make_node("Squeeze", ["batch_column", "axis1"], ["batch_float"]),
+        helper.make_node("Cast", ["batch_float"], ["batch"], to=i64),
+        helper.make_node("Slice", ["rois", "one", "five", "axis1"], ["roi_boxes"]),
+        helper.make_node("RoiAlign", ["X", "roi_boxes", "batch"], ["roi_align"],
+                         output_height=POOLED, output_width=POOLED, sampling_ratio=2,
+                         spatial_scale=SCALE, coordinate_transformation_mode="half_pixel"),
+        helper.make_node("Conv", ["X", "W"], ["conv"], pads=[1, 1, 1, 1]),
+        helper.make_node("Unsqueeze", ["boxes", "zero"], ["boxes_1"]),
+        helper.make_node("Unsqueeze", ["scores", "zero"], ["scores_1"]),
+        helper.make_node("Unsqueeze", ["scores_1", "zero"], ["scores_11"]),
+        helper.make_node("NonMaxSuppression", ["boxes_1", "scores_11", "keep_all", "iou"], ["nms"]),
+    ]
+    f32 = TensorProto.FLOAT
+    shapes = dict(X=["N", C, "H", "W"], rois=["K", 5], boxes=["M", 4], scores=["M"])
+    graph = helper.make_graph(
+        nodes, "builtin_ops",
+        [helper.make_tensor_value_info(name, f32, shape) for name, shape in shapes.items()],
+        [helper.make_tensor_value_info("roi_align", f32, [None] * 4),
+         helper.make_tensor_value_info("conv", f32, [None] * 4),
+         helper.make_tensor_value_info("nms", i64, [None, 3])],
+        initializer=[numpy_helper.from_array(weight, "W"),
+                     numpy_helper.from_array(np.array([0.5], np.float32), "iou")])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    return proto.SerializeToString()

@@ -4,8 +4,12 @@ and gpu_tests/test_concurrency_cuda.py."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -59,3 +63,35 @@ def run_concurrently(sessions: Sequence[ort.InferenceSession], input_sets: Seque
     for thread in threads:
         thread.join()
     return [line for lines in problems for line in lines]
+
+
+PROBE = Path(__file__).resolve().parent / "leak_probe.py"
+
+
+def probe_memory(library: str, *flags: str) -> list[dict]:
+    """leak_probe.py's checkpoints, run in a process of its own."""
+    out = subprocess.run([sys.executable, str(PROBE), library, *flags],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    checkpoints = json.loads(out.stdout)["checkpoints"]
+    warm_up = checkpoints[0]["runs"]  # 100, or more until all threads overlapped
+    assert 100 <= warm_up <= 200 and checkpoints[-1]["runs"] == warm_up + 4000
+    return checkpoints
+
+
+def host_growth(checkpoints: Sequence[dict]) -> float:
+    """Growth of anonymous memory from the first checkpoint to the last, as a
+    share of resident memory at the first (leak_probe.py says why anonymous)."""
+    first, last = checkpoints[0], checkpoints[-1]
+    return (last["anonymous"] - first["anonymous"]) / first["resident"]
+
+
+def memory_report(checkpoints: Sequence[dict]) -> str:
+    lines = []
+    for c in checkpoints:
+        line = (f"{c['runs']} runs: {c['resident'] / 2**20:.2f} MiB resident, "
+                f"{c['anonymous'] / 2**20:.2f} MiB anonymous")
+        if c["device"] is not None:
+            line += f", {c['device'] / 2**20:.2f} MiB on the device"
+        lines.append(line + f", at most {c['in_flight']} runs in flight")
+    return "; ".join(lines)

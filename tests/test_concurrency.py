@@ -10,22 +10,17 @@ be bit for bit what a session with one intra-op thread gives, run by run.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import onnx
 import onnxruntime as ort
 import pytest
 
 import all_ops_model
 import ort_roi
-from concurrency import run_concurrently, run_one_at_a_time
+from concurrency import (host_growth, memory_report, probe_memory, run_concurrently,
+                         run_one_at_a_time)
 
 RUNS = 1000  # per thread
 INPUT_SETS = all_ops_model.input_sets()
-PROBE = Path(__file__).resolve().parent / "leak_probe.py"
 
 
 def session(intra_op_threads: int) -> ort.InferenceSession:
@@ -59,14 +54,7 @@ def test_resident_memory_stays_flat_after_the_first_100_runs():
     grows by less than 1% (of resident memory after the first 100). The
     growth counted is that of anonymous memory: see leak_probe.py for why the
     pages mapped from the libraries' files are left out."""
-    out = subprocess.run([sys.executable, str(PROBE), ort_roi.get_library_path()],
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    checkpoints = json.loads(out.stdout)["checkpoints"]
-    first, last = checkpoints[0], checkpoints[-1]
-    assert first["runs"] == 100 and last["runs"] == 4100
-    growth = (last["anonymous"] - first["anonymous"]) / first["resident"]
-    report = ", ".join(f"{c['runs']} runs: {c['resident'] / 2**20:.2f} MiB resident, "
-                       f"{c['anonymous'] / 2**20:.2f} MiB anonymous" for c in checkpoints)
+    checkpoints = probe_memory(ort_roi.get_library_path())
+    growth, report = host_growth(checkpoints), memory_report(checkpoints)
     print(f"memory growth after the first 100 runs: {100 * growth:.3f}% ({report})")
     assert growth < 0.01, report
