@@ -123,30 +123,31 @@ void MaxStreaming(const PoolBin<T>& b) {
   }
 }
 
+// Every channel of bin b: four vectors at a time while they last, then one
+// at a time (the last maybe partial).
+template <typename T, typename Bin>
+void ByVectors(const Bin& b, void (*four)(const Bin&, int64_t), void (*one)(const Bin&, int64_t)) {
+  constexpr int64_t L = Vec<T>::kLanes;
+  int64_t c = 0;
+  for (; c + 4 * L <= b.channels; c += 4 * L) four(b, c);
+  for (; c < b.channels; c += L) one(b, c);
+}
+
 template <typename T>
 void MaxAll(const PoolBin<T>& b) {
-  constexpr int64_t L = Vec<T>::kLanes;
-  if (b.channels > 4 * L) {
+  if (b.channels > 4 * Vec<T>::kLanes) {
     MaxStreaming(b);
     return;
   }
-  int64_t c = 0;
-  for (; c + 4 * L <= b.channels; c += 4 * L) MaxChannels<4>(b, c);
-  for (; c < b.channels; c += L) MaxChannels<1>(b, c);
+  ByVectors<T>(b, &MaxChannels<4, T>, &MaxChannels<1, T>);
 }
 
 template <typename T>
 void MeanAll(const PoolBin<T>& b) {
-  constexpr int64_t L = Vec<T>::kLanes;
-  int64_t c = 0;
-  for (; c + 4 * L <= b.channels; c += 4 * L) MeanChannels<4>(b, c);
-  for (; c < b.channels; c += L) MeanChannels<1>(b, c);
+  ByVectors<T>(b, &MeanChannels<4, T>, &MeanChannels<1, T>);
 }
 
 template <typename T>
 void WeightedAll(const WeightedBin<T>& b) {
-  constexpr int64_t L = Vec<T>::kLanes;
-  int64_t c = 0;
-  for (; c + 4 * L <= b.channels; c += 4 * L) WeightedChannels<4>(b, c);
-  for (; c < b.channels; c += L) WeightedChannels<1>(b, c);
+  ByVectors<T>(b, &WeightedChannels<4, T>, &WeightedChannels<1, T>);
 }
