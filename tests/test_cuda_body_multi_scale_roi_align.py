@@ -21,7 +21,8 @@ from torchvision.ops.poolers import LevelMapper
 
 import host_grid
 from support import DTYPES, assert_close, reference_inputs, run_node
-from test_multi_scale_roi_align import IMAGE, levels_of, pyramid, spread_boxes, theirs
+from test_multi_scale_roi_align import (DECIMAL_SCALES, IMAGE, decimal_scales_case, levels_of,
+                                        pyramid, spread_boxes, theirs)
 
 from ort_roi import ops
 
@@ -109,6 +110,12 @@ def test_non_finite_boxes_give_zeros(dtype):
         assert (y[[0, 1, 3, 4]] == 0).all() and (y[2] != 0).any()
         assert_close(y, ops.multi_scale_roi_align(maps, [rows], 7, 2,
                                                   spatial_scales=scales[:len(maps)]), dtype)
+
+
+def test_scales_that_are_not_powers_of_two_match_in_float64():
+    # The launcher reads the float32 attributes back as the binding does.
+    feats, boxes, expected = decimal_scales_case()
+    assert_close(cuda_body(feats, boxes, (5, 4), 2, DECIMAL_SCALES), expected, np.float64)
 
 
 def test_scales_that_skip_a_level():

@@ -21,7 +21,8 @@ import torch
 import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torchvision.ops.poolers import LevelMapper, _setup_scales
+from torchvision.ops.poolers import (LevelMapper, _multiscale_roi_align, _setup_scales,
+                                       initLevelMapper)
 
 from ort_roi import ops
 from support import (DTYPES, ONNX_TYPE, assert_close, assert_missing_attribute, assert_refused,
@@ -217,6 +218,35 @@ def test_aligned(dtype):
         expected[idx] = torchvision.ops.roi_align(x, tr[idx], (7, 5), s, 2, aligned=True)
     assert len(set(levels.tolist())) == 4
     assert_close(got, expected.numpy(), dtype)
+
+
+# torchvision's module infers powers of two, but its pooling takes any
+# scales. float32(0.7) is 0.699999988: a float64 run that scaled rois by it
+# would be ~1e-6 off; the binding reads 0.7 back as the double 0.7.
+DECIMAL_SCALES = [0.7, 0.35]
+
+
+def decimal_scales_case():
+    """float64 maps at DECIMAL_SCALES, boxes on both levels, and torchvision's
+    (5, 4) pooling of them with sampling ratio 2."""
+    rng = np.random.default_rng(11)
+    feats = [rng.standard_normal((2, 3, round(128 * s), round(160 * s))) for s in DECIMAL_SCALES]
+    boxes = [spread_boxes(rng, 12, 0, 1) for _ in range(2)]
+    # torchvision's level range from the float32 scales, as its _setup_scales.
+    k_min, k_max = (int(-torch.log2(torch.tensor(s, dtype=torch.float32)).item())
+                    for s in (DECIMAL_SCALES[0], DECIMAL_SCALES[-1]))
+    mapper = initLevelMapper(k_min, k_max)
+    tboxes = [torch.from_numpy(b) for b in boxes]
+    assert set(mapper(tboxes).tolist()) == {0, 1}
+    expected = _multiscale_roi_align([torch.from_numpy(x) for x in feats], tboxes, (5, 4), 2,
+                                     DECIMAL_SCALES, mapper)
+    return feats, boxes, expected.numpy()
+
+
+def test_scales_that_are_not_powers_of_two_match_in_float64():
+    feats, boxes, expected = decimal_scales_case()
+    got = ops.multi_scale_roi_align(feats, boxes, (5, 4), 2, spatial_scales=DECIMAL_SCALES)
+    assert_close(got, expected, np.float64)
 
 
 @settings(max_examples=40, deadline=None)

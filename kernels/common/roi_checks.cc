@@ -3,6 +3,7 @@
 #include <sstream>
 #include <string>
 
+#include "ps_roi_geometry.h"
 #include "roi_align_geometry.h"
 
 namespace ort_roi {
@@ -110,6 +111,16 @@ Status CheckPositionSensitiveChannels(const char* op, const TensorDesc& x, int64
                    product.str(), ")");
   }
   return Status::Ok();
+}
+
+Status CheckPositionSensitiveInputs(const char* op, const TensorDesc& x, const TensorDesc& rois,
+                                    int64_t output_height, int64_t output_width) {
+  ORT_ROI_RETURN_IF_ERROR(CheckFeatureMap(op, "X", x));
+  ORT_ROI_RETURN_IF_ERROR(CheckRois(op, rois, x.dtype));
+  ORT_ROI_RETURN_IF_ERROR(CheckPositionSensitiveChannels(op, x, output_height, output_width));
+  return CheckPooledOutputSize(op, rois.dim(0),
+                               PSOutputChannels(x.dim(1), output_height, output_width),
+                               output_height, output_width, x.dtype);
 }
 
 }  // namespace ort_roi

@@ -41,6 +41,12 @@ Status CheckFlag(const char* op, const char* name, int64_t value);
 Status CheckPositionSensitiveChannels(const char* op, const TensorDesc& x, int64_t output_height,
                                       int64_t output_width);
 
+// The inputs and output both position-sensitive ops check, in this order:
+// X (CheckFeatureMap), rois, X's channel split, Y's size. Call after
+// CheckPooledSize.
+Status CheckPositionSensitiveInputs(const char* op, const TensorDesc& x, const TensorDesc& rois,
+                                    int64_t output_height, int64_t output_width);
+
 // Every roi's batch index (column 0) is an integer in [0, batch). torchvision
 // casts it to int unchecked, so a bad one reads another image or out of bounds.
 template <typename T>

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/status.h"
 #include "common/tensor_desc.h"
@@ -43,10 +44,12 @@ Status CheckDeformConv(const DeformConvParams& p, const TensorDesc& x, const Ten
                        DeformConvShape* shape);
 
 // T is float, double or Half (which computes in float). bias and mask may be
-// null. Coordinates that are NaN sample 0.
+// null. Coordinates that are NaN sample 0. `scratch` may give the column
+// matrix of a chunk of positions (common/nhwc.h's HostScratch).
 template <typename T>
 void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* offset, const T* bias,
-                   const T* mask, T* y, const ParallelFor& parallel_for);
+                   const T* mask, T* y, const ParallelFor& parallel_for,
+                   const HostScratch& scratch = nullptr);
 
 // The same on device pointers, launched on `stream` (a cudaStream_t); only in
 // a build with CUDA. `scratch` is DeformConvCudaScratchBytes<T>(s) bytes of

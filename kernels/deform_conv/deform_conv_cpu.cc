@@ -267,7 +267,8 @@ ChunkPlan PlanChunks(const DeformConvShape& s, int64_t nr, int64_t budget) {
 
 template <typename T>
 void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* offset, const T* bias,
-                   const T* mask, T* y, const ParallelFor& parallel_for) {
+                   const T* mask, T* y, const ParallelFor& parallel_for,
+                   const HostScratch& scratch) {
   using A = typename Acc<T>::type;
   const int64_t positions = s.out_height * s.out_width;
   const int64_t total = s.batch * positions;
@@ -286,7 +287,9 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
   const int64_t column_rows = s.in_channels * taps;
 
   // Not zero-filled: every panel row is written before the GEMM reads it.
-  std::unique_ptr<A[]> columns(new A[static_cast<size_t>(std::max<int64_t>(column_rows * plan.positions, 1))]);
+  std::unique_ptr<A[]> owned;
+  A* const columns = TakeHostScratch<A>(
+      scratch, static_cast<size_t>(std::max<int64_t>(column_rows * plan.positions, 1)), &owned);
   Chunk c{0, 0, 0, 0};
   for (int64_t q0 = 0; q0 < total; q0 += c.len) {
     c.q0 = q0;
@@ -294,17 +297,19 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
     c.len = std::min(plan.positions, total - q0);
     if (plan.one_image) c.len = std::min(c.len, (c.n0 + 1) * positions - q0);
     c.stride = Blocks(c.len, kern.nr) * kern.nr;
-    ComputeColumns(s, in, c, kern.nr, columns_fn, columns.get(), parallel_for);
-    MultiplyColumns(s, in, c, kern, columns.get(), y, parallel_for);
+    ComputeColumns(s, in, c, kern.nr, columns_fn, columns, parallel_for);
+    MultiplyColumns(s, in, c, kern, columns, y, parallel_for);
   }
 }
 
 template void DeformConvCpu<float>(const DeformConvShape&, const float*, const float*, const float*,
-                                   const float*, const float*, float*, const ParallelFor&);
+                                   const float*, const float*, float*, const ParallelFor&,
+                                   const HostScratch&);
 template void DeformConvCpu<double>(const DeformConvShape&, const double*, const double*,
                                     const double*, const double*, const double*, double*,
-                                    const ParallelFor&);
+                                    const ParallelFor&, const HostScratch&);
 template void DeformConvCpu<Half>(const DeformConvShape&, const Half*, const Half*, const Half*,
-                                  const Half*, const Half*, Half*, const ParallelFor&);
+                                  const Half*, const Half*, Half*, const ParallelFor&,
+                                  const HostScratch&);
 
 }  // namespace ort_roi

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/level_mapper.h"
 #include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/status.h"
@@ -17,11 +18,24 @@ struct MultiScaleRoIAlignParams {
   int64_t output_height = 0;  // required
   int64_t output_width = 0;   // required
   int64_t sampling_ratio = -1;  // <= 0: adaptive, ceil(roi_size / output_size)
-  std::vector<float> spatial_scales;  // required, one per level, finest first
+  // Required, one per level, finest first: the doubles the exporter meant
+  // (ShortestDecimal of the float32 attribute), as for the single-map ops.
+  // Kernels use static_cast<A>(scale) for the rois and float32(scale) for the
+  // level mapping, as torchvision does.
+  std::vector<double> spatial_scales;
   int64_t canonical_scale = 224;
   int64_t canonical_level = 4;
   int64_t aligned = 0;
 };
+
+// torchvision's level mapping for these attributes: the pyramid levels of
+// the first and last maps from their float32 scales (level_mapper.h).
+inline LevelMapping LevelMappingOf(const MultiScaleRoIAlignParams& p) {
+  return LevelMapping{PyramidLevel(static_cast<float>(p.spatial_scales.front())),
+                      PyramidLevel(static_cast<float>(p.spatial_scales.back())),
+                      p.canonical_scale, p.canonical_level,
+                      static_cast<int64_t>(p.spatial_scales.size())};
+}
 
 // rois: [K, 5]; x[l]: [N, C, heights[l], widths[l]]; y: [K, C, output_height, output_width].
 struct MultiScaleRoIAlignShape {

@@ -18,9 +18,7 @@ void MultiScaleRoIAlignCpu(const MultiScaleRoIAlignParams& p, const MultiScaleRo
                            const HostScratch& scratch) {
   using A = typename Acc<T>::type;
   const int64_t levels = static_cast<int64_t>(s.heights.size());
-  const LevelMapping mapping{PyramidLevel(p.spatial_scales.front()),
-                             PyramidLevel(p.spatial_scales.back()), p.canonical_scale,
-                             p.canonical_level, levels};
+  const LevelMapping mapping = LevelMappingOf(p);
   const RoIAlignPooling pooling{p.output_height, p.output_width, p.sampling_ratio, p.aligned != 0};
   const int64_t bins = p.output_height * p.output_width;
   const int64_t k_all = s.num_rois;

@@ -60,10 +60,7 @@ MultiScaleRoIAlignCudaArgs<T> MakeMultiScaleRoIAlignCudaArgs(const MultiScaleRoI
     a.width[l] = s.widths[l];
     a.scale[l] = static_cast<A>(p.spatial_scales[l]);
   }
-  const LevelMapping mapping{PyramidLevel(p.spatial_scales.front()),
-                             PyramidLevel(p.spatial_scales.back()), p.canonical_scale,
-                             p.canonical_level, a.num_levels};
-  a.levels = MakeLevelThresholds<A>(mapping);
+  a.levels = MakeLevelThresholds<A>(LevelMappingOf(p));
   return a;
 }
 

@@ -4,6 +4,7 @@
 
 #include "deform_conv/deform_conv.h"
 #include "ort/custom_op.h"
+#include "ort/host_scratch.h"
 #include "ort/ops.h"
 
 namespace ort_roi {
@@ -140,8 +141,9 @@ struct DeformConvKernel {
         run = DeformConvCuda(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset), bs, ms, ys,
                              columns.data(), ctx.GetGPUComputeStream());
       } else {
+        HostScratchPool scratch(ctx);
         DeformConvCpu(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset), bs, ms, ys,
-                      OrtParallelFor(ctx));
+                      OrtParallelFor(ctx), scratch.Get());
       }
     });
     return ToOrtStatus(run);

@@ -3,6 +3,7 @@
 // as one variadic input.
 #include <vector>
 
+#include "common/float_attribute.h"
 #include "common/roi_checks.h"
 #include "multi_scale_roi_align/multi_scale_roi_align.h"
 #include "ort/custom_op.h"
@@ -36,7 +37,12 @@ struct MultiScaleRoIAlignKernel {
     MultiScaleRoIAlignParams& p = k->params;
     ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "output_height", &p.output_height));
     ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "output_width", &p.output_width));
-    ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "spatial_scales", &p.spatial_scales));
+    // Each scale back as the short decimal it was, as ReadRoIPoolingAttrs
+    // reads spatial_scale (roi_pooling_op.h): float64 maps then scale rois
+    // by the double torchvision uses.
+    std::vector<float> scales;
+    ORT_ROI_RETURN_IF_ERROR(RequiredAttr(kName, info, "spatial_scales", &scales));
+    for (float scale : scales) p.spatial_scales.push_back(ShortestDecimal(scale));
     ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "sampling_ratio", &p.sampling_ratio));
     ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "canonical_scale", &p.canonical_scale));
     ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "canonical_level", &p.canonical_level));

@@ -32,8 +32,8 @@ struct RoIPoolingSignature {
 // as the short decimal it was (float_attribute.h), so float64 maps scale
 // rois as torchvision's do; float32 and float16 cast it back to the same
 // float32. A scale that is no short decimal (1/3) stays float32-rounded.
-template <typename Params>
-Status ReadRoIPoolingAttrs(const char* op, const OrtKernelInfo* info, Params* p) {
+inline Status ReadRoIPoolingAttrs(const char* op, const OrtKernelInfo* info,
+                                  RoIPoolingParams* p) {
   ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_height", &p->output_height));
   ORT_ROI_RETURN_IF_ERROR(RequiredAttr(op, info, "output_width", &p->output_width));
   float scale = 1.0f;

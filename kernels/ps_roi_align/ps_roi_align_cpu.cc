@@ -1,7 +1,8 @@
-// PSRoIAlign on the CPU. Work is split over (roi, block of output channels);
-// each task builds its roi's separable sampling weights once. Every bin of
-// every output channel reads a different input channel, but all of them
-// sample at the same points, so the weights serve the whole block.
+// PSRoIAlign on the CPU, through channels_last_pool/pool_rois.h: work is
+// split over (roi, block of output channels); each task builds its roi's
+// separable sampling weights once. Every bin of every output channel reads a
+// different input channel, but all of them sample at the same points, so the
+// weights serve the whole block.
 //
 // When the rois cover enough of the map, the map is first copied
 // channels-last as [H, W, bins, C_out], so that a bin's output channels are
@@ -11,26 +12,16 @@
 #include <algorithm>
 #include <cmath>
 
-#include "channels_last_pool/channels_last_map.h"
 #include "channels_last_pool/channels_last_pool.h"
+#include "channels_last_pool/pool_rois.h"
 #include "common/axis_weights.h"
 #include "common/half.h"
 #include "common/ps_roi_geometry.h"
-#include "common/roi_tasks.h"
 #include "ps_roi_align/ps_roi_align.h"
 
 namespace ort_roi {
 
 namespace {
-
-// Output channels per task of the channels-last path.
-constexpr int64_t kChannelsLastBlock = 64;
-
-template <typename A>
-RoIAlignBox<A> LoadBox(const PSRoIAlignParams& p, const A* roi) {
-  return MakePSRoIAlignBox(roi + 1, static_cast<A>(p.spatial_scale), p.output_height,
-                           p.output_width, p.sampling_ratio);
-}
 
 // The sampling weights of the roi a task works on. Kept per thread, so their
 // storage grows to the largest roi once and is not allocated again per roi.
@@ -45,54 +36,45 @@ RoiWeights<A>& ThreadWeights() {
   return w;
 }
 
-// Pixels of the map the roi's samples can touch (clipped), roughly: whether
-// the channels-last copy pays needs no more.
 template <typename T>
-double CoveredPixels(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* rois) {
+struct PSRoIAlignPooling {
   using A = typename Acc<T>::type;
-  double covered = 0;
-  for (int64_t k = 0; k < s.num_rois; ++k) {
-    A roi[5];
-    for (int i = 0; i < 5; ++i) roi[i] = Load<A>(rois[k * 5 + i]);
-    const RoIAlignBox<A> box = LoadBox(p, roi);
-    if (!box.finite) continue;
+  using Box = RoIAlignBox<A>;
+
+  const PSRoIAlignParams& p;
+  const RoIPoolingShape& s;
+  // 64 output channels per task of the channels-last path.
+  PoolLayout layout = PositionSensitiveLayout(s, p.output_height, p.output_width, 64);
+  WeightedBinFn<T> weighted_bin = WeightedBinKernel<T>();
+
+  Box MakeBox(const A* roi) const {
+    return MakePSRoIAlignBox(roi + 1, static_cast<A>(p.spatial_scale), p.output_height,
+                             p.output_width, p.sampling_ratio);
+  }
+
+  // Pixels the roi's samples can touch (clipped), roughly: whether the
+  // channels-last copy pays needs no more.
+  double Covered(const Box& box) const {
     auto extent = [](A start, A size, int64_t n) {
       const double lo = std::max(0.0, std::floor(static_cast<double>(start)));
       const double hi = std::min(static_cast<double>(n), static_cast<double>(start + size) + 1);
       return std::max(0.0, hi - lo);
     };
-    covered += extent(box.start_h, box.bin_h * static_cast<A>(p.output_height), s.height) *
-               extent(box.start_w, box.bin_w * static_cast<A>(p.output_width), s.width);
+    return extent(box.start_h, box.bin_h * static_cast<A>(p.output_height), s.height) *
+           extent(box.start_w, box.bin_w * static_cast<A>(p.output_width), s.width);
   }
-  return covered;
-}
 
-template <typename T>
-void ChannelsLast(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
-                  T* y, const ParallelFor& parallel_for) {
-  using A = typename Acc<T>::type;
-  const int64_t bins = p.output_height * p.output_width;
-  const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
-  const std::unique_ptr<T[]> map = ToChannelsLast(x, s, bins, parallel_for);
-  const WeightedBinFn<T> weighted_bin = WeightedBinKernel<T>();
-  const std::vector<int64_t> order = RoiOrder(rois, s.num_rois);
-  const int64_t blocks = (out_channels + kChannelsLastBlock - 1) / kChannelsLastBlock;
-  parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t t) {
-    const int64_t k = order[static_cast<int64_t>(t) / blocks];
-    const int64_t c0 = (static_cast<int64_t>(t) % blocks) * kChannelsLastBlock;
-    const int64_t block = std::min(kChannelsLastBlock, out_channels - c0);
-    T* out = y + (k * out_channels + c0) * bins;
-    A roi[5];
-    for (int i = 0; i < 5; ++i) roi[i] = Load<A>(rois[k * 5 + i]);
-    const RoIAlignBox<A> box = LoadBox(p, roi);
-    if (!box.finite) {
-      std::fill(out, out + block * bins, Store<T>(A(0)));
-      return;
-    }
+  // The box's weights, in this thread's storage.
+  const RoiWeights<A>& Weights(const Box& box) const {
     RoiWeights<A>& w = ThreadWeights<A>();
     BuildAxisWeights(box.start_h, box.bin_h, box.grid_h, p.output_height, s.height, &w.rows);
     BuildAxisWeights(box.start_w, box.bin_w, box.grid_w, p.output_width, s.width, &w.cols);
-    const T* image = map.get() + static_cast<int64_t>(roi[0]) * s.height * s.width * s.channels;
+    return w;
+  }
+
+  void PoolChannelsLast(const Box& box, const T* image, int64_t c0, int64_t channels,
+                        T* out) const {
+    const RoiWeights<A>& w = Weights(box);
     for (int64_t ph = 0; ph < p.output_height; ++ph) {
       const size_t r0 = w.rows.offset[ph], r1 = w.rows.offset[ph + 1];
       for (int64_t pw = 0; pw < p.output_width; ++pw) {
@@ -100,36 +82,18 @@ void ChannelsLast(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* 
         const int64_t b = ph * p.output_width + pw;
         // No clamp of the count: 0 / 0 is torchvision's NaN (see MakePSRoIAlignBox).
         weighted_bin(WeightedBin<T>{
-            image + b * out_channels + c0, w.rows.index.data() + r0, w.rows.weight.data() + r0,
-            static_cast<int64_t>(r1 - r0), w.cols.index.data() + q0, w.cols.weight.data() + q0,
-            static_cast<int64_t>(q1 - q0), s.width * s.channels, s.channels, block, box.count,
-            out + b, bins});
+            image + b * layout.out_channels + c0, w.rows.index.data() + r0,
+            w.rows.weight.data() + r0, static_cast<int64_t>(r1 - r0), w.cols.index.data() + q0,
+            w.cols.weight.data() + q0, static_cast<int64_t>(q1 - q0), s.width * s.channels,
+            s.channels, channels, box.count, out + b, layout.bins});
       }
     }
-  });
-}
+  }
 
-template <typename T>
-void ChannelMajor(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
-                  T* y, const ParallelFor& parallel_for) {
-  using A = typename Acc<T>::type;
-  const int64_t bins = p.output_height * p.output_width;  // <= channels, checked
-  const int64_t out_channels = PSOutputChannels(s.channels, p.output_height, p.output_width);
-  const int64_t plane = s.height * s.width;
-  ForEachRoiChannelBlock(s.num_rois, out_channels, parallel_for,
-                         [&](int64_t k, int64_t c_begin, int64_t c_end) {
-    T* out = y + (k * out_channels + c_begin) * bins;
-    A roi[5];
-    for (int i = 0; i < 5; ++i) roi[i] = Load<A>(rois[k * 5 + i]);
-    const RoIAlignBox<A> box = LoadBox(p, roi);
-    if (!box.finite) {
-      std::fill(out, out + (c_end - c_begin) * bins, Store<T>(A(0)));
-      return;
-    }
-    RoiWeights<A>& w = ThreadWeights<A>();
-    BuildAxisWeights(box.start_h, box.bin_h, box.grid_h, p.output_height, s.height, &w.rows);
-    BuildAxisWeights(box.start_w, box.bin_w, box.grid_w, p.output_width, s.width, &w.cols);
-    const T* image = x + static_cast<int64_t>(roi[0]) * s.channels * plane;
+  void PoolChannelMajor(const Box& box, const T* image, int64_t c_begin, int64_t c_end,
+                        T* out) const {
+    const RoiWeights<A>& w = Weights(box);
+    const int64_t plane = s.height * s.width;
     for (int64_t c = c_begin; c < c_end; ++c) {
       for (int64_t ph = 0; ph < p.output_height; ++ph) {
         for (int64_t pw = 0; pw < p.output_width; ++pw) {
@@ -140,20 +104,15 @@ void ChannelMajor(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* 
         }
       }
     }
-  });
-}
+  }
+};
 
 }  // namespace
 
 template <typename T>
 void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
                    T* y, const ParallelFor& parallel_for) {
-  if (s.num_rois == 0 || s.channels == 0) return;
-  if (WorthChannelsLast(CoveredPixels(p, s, rois), s)) {
-    ChannelsLast(p, s, x, rois, y, parallel_for);
-  } else {
-    ChannelMajor(p, s, x, rois, y, parallel_for);
-  }
+  PoolRois(PSRoIAlignPooling<T>{p, s}, s, x, rois, y, parallel_for);
 }
 
 template void PSRoIAlignCpu<float>(const PSRoIAlignParams&, const RoIPoolingShape&, const float*,

@@ -12,13 +12,7 @@
 
 namespace ort_roi {
 
-struct PSRoIPoolParams {
-  int64_t output_height = 0;  // required
-  int64_t output_width = 0;   // required
-  // The double the exporter meant (ShortestDecimal of the float32 attribute):
-  // kernels use static_cast<A>(spatial_scale), as torchvision casts its double.
-  double spatial_scale = 1.0;
-};
+struct PSRoIPoolParams : RoIPoolingParams {};
 
 // Shapes, types, attributes and the channel split; batch indices are checked
 // by CheckRoisBatchIndex.

@@ -1,6 +1,5 @@
 #include "ps_roi_pool/ps_roi_pool.h"
 
-#include "common/ps_roi_geometry.h"
 #include "common/roi_checks.h"
 
 namespace ort_roi {
@@ -9,12 +8,7 @@ Status CheckPSRoIPool(const PSRoIPoolParams& p, const TensorDesc& x, const Tenso
   constexpr const char* kOp = "PSRoIPool";
   ORT_ROI_RETURN_IF_ERROR(CheckPooledSize(kOp, p.output_height, p.output_width));
   ORT_ROI_RETURN_IF_ERROR(CheckSpatialScale(kOp, "spatial_scale", p.spatial_scale));
-  ORT_ROI_RETURN_IF_ERROR(CheckFeatureMap(kOp, "X", x));
-  ORT_ROI_RETURN_IF_ERROR(CheckRois(kOp, rois, x.dtype));
-  ORT_ROI_RETURN_IF_ERROR(CheckPositionSensitiveChannels(kOp, x, p.output_height, p.output_width));
-  return CheckPooledOutputSize(kOp, rois.dim(0),
-                               PSOutputChannels(x.dim(1), p.output_height, p.output_width),
-                               p.output_height, p.output_width, x.dtype);
+  return CheckPositionSensitiveInputs(kOp, x, rois, p.output_height, p.output_width);
 }
 
 }  // namespace ort_roi

@@ -11,12 +11,7 @@
 
 namespace ort_roi {
 
-struct RoIAlignParams {
-  int64_t output_height = 0;  // required
-  int64_t output_width = 0;   // required
-  // The double the exporter meant (ShortestDecimal of the float32 attribute):
-  // kernels use static_cast<A>(spatial_scale), as torchvision casts its double.
-  double spatial_scale = 1.0;
+struct RoIAlignParams : RoIPoolingParams {
   int64_t sampling_ratio = -1;  // <= 0: adaptive, ceil(roi_size / output_size)
   int64_t aligned = 0;          // 1: shift by half a pixel (torchvision aligned=True)
 };

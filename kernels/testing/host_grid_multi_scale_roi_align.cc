@@ -2,6 +2,7 @@
 // the kernel arguments built as the launcher builds them.
 #include <vector>
 
+#include "common/float_attribute.h"
 #include "multi_scale_roi_align/multi_scale_roi_align_cuda_body.h"
 #include "testing/host_grid.h"
 
@@ -20,7 +21,7 @@ ORT_ROI_HOST_GRID_API int ort_roi_host_multi_scale_roi_align(
   p.output_height = output_height;
   p.output_width = output_width;
   p.sampling_ratio = sampling_ratio;
-  p.spatial_scales.assign(scales, scales + levels);
+  for (int64_t l = 0; l < levels; ++l) p.spatial_scales.push_back(ShortestDecimal(scales[l]));
   p.canonical_scale = canonical_scale;
   p.canonical_level = canonical_level;
   p.aligned = aligned;
