@@ -36,23 +36,18 @@ void Transpose8x16(const Half* x, int64_t stride, Half* out, int64_t out_stride)
   }
 }
 
+// Transpose8x8 (8 rows of 8 floats).
+#include "common/transpose_avx2.h"
+
 // Tile [8 rows `stride` apart, 8 columns] to [8 rows `out_stride` apart, 8].
 void Transpose8(const float* x, int64_t stride, float* out, int64_t out_stride) {
-  __m256 r[8], t[8];
+  __m256 r[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(x + i * stride);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-  }
+  Transpose8x8(r);
+  // Rows i and i + 4 one after the other, as Transpose8x8 makes them.
   for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(out + i * out_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(out + (i + 4) * out_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    _mm256_storeu_ps(out + i * out_stride, r[i]);
+    _mm256_storeu_ps(out + (i + 4) * out_stride, r[i + 4]);
   }
 }
 

@@ -40,36 +40,7 @@ struct F64 {
   static V Add(V a, V b) { return _mm256_add_pd(a, b); }
 };
 
-template <typename Ops, typename A>
-void Columns(const DeformColumnsArgs<A>& a) {
-  const int64_t s = a.stride;
-  for (int64_t p = a.p0; p < a.p1; ++p) {
-    for (int64_t ch = 0; ch < a.channels; ++ch) {
-      const A* plane = a.plane + ch * a.plane_stride;
-      A* rows = a.out + p * a.panel_stride + ch * a.taps * a.nr;
-      for (int64_t t = 0; t < a.taps; ++t) {
-        const int32_t* index = a.index + t * 4 * s;
-        const A* weight = a.weight + t * 4 * s;
-        for (int64_t j = 0; j < a.nr; j += Ops::kLanes) {
-          const int64_t q = p * a.nr + j;
-          typename Ops::V sum = Ops::Mul(Ops::Load(weight + q), Ops::Gather(plane, index + q));
-          for (int64_t k = 1; k < 4; ++k) {
-            sum = Ops::Add(sum, Ops::Mul(Ops::Load(weight + k * s + q), Ops::Gather(plane, index + k * s + q)));
-          }
-          Ops::Store(rows + t * a.nr + j, Ops::Mul(Ops::Load(a.mask + t * s + q), sum));
-        }
-      }
-    }
-  }
-}
-
-// float, eight positions at a time, reading the two corners of a row with one
-// 64-bit load: half the gathered elements of Columns<F32>. As in the AVX-512
-// version: per panel and tap, shared by all channels, the first element of
-// each row pair, which corners are inside, and the positions whose pair load
-// would leave [0, extent), redone one at a time.
-constexpr int64_t kMaxPairs = 64;  // (tap, vector) pairs per panel, on the stack
-
+// Per panel, tap and vector of eight positions (ColumnsPairs).
 struct PairTaps {
   alignas(32) int32_t top[8];
   alignas(32) int32_t bottom[8];
@@ -77,29 +48,31 @@ struct PairTaps {
   int edge;
 };
 
-void PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent, PairTaps* t) {
+PairTaps PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent) {
+  PairTaps t;
   const __m256i minus_one = _mm256_set1_epi32(-1);
   __m256i i[4];
   for (int k = 0; k < 4; ++k) {
     i[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index + k * s + q));
-    t->inside[k] = _mm256_cmpgt_epi32(i[k], minus_one);
+    t.inside[k] = _mm256_cmpgt_epi32(i[k], minus_one);
   }
   // The left corner's index, or the right one's minus 1 when only it is inside.
-  const __m256i top = _mm256_blendv_epi8(_mm256_add_epi32(i[1], minus_one), i[0], t->inside[0]);
-  const __m256i bottom = _mm256_blendv_epi8(_mm256_add_epi32(i[3], minus_one), i[2], t->inside[2]);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(t->top), top);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(t->bottom), bottom);
+  const __m256i top = _mm256_blendv_epi8(_mm256_add_epi32(i[1], minus_one), i[0], t.inside[0]);
+  const __m256i bottom = _mm256_blendv_epi8(_mm256_add_epi32(i[3], minus_one), i[2], t.inside[2]);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t.top), top);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t.bottom), bottom);
   const __m256i last = _mm256_set1_epi32(static_cast<int32_t>(extent - 1));
   auto safe = [&](__m256i first) {
     return _mm256_and_si256(_mm256_cmpgt_epi32(first, minus_one), _mm256_cmpgt_epi32(last, first));
   };
-  const __m256i top_any = _mm256_or_si256(t->inside[0], t->inside[1]);
-  const __m256i bottom_any = _mm256_or_si256(t->inside[2], t->inside[3]);
-  t->top_load = _mm256_and_si256(top_any, safe(top));
-  t->bottom_load = _mm256_and_si256(bottom_any, safe(bottom));
-  const __m256i edge = _mm256_or_si256(_mm256_andnot_si256(t->top_load, top_any),
-                                       _mm256_andnot_si256(t->bottom_load, bottom_any));
-  t->edge = _mm256_movemask_ps(_mm256_castsi256_ps(edge));
+  const __m256i top_any = _mm256_or_si256(t.inside[0], t.inside[1]);
+  const __m256i bottom_any = _mm256_or_si256(t.inside[2], t.inside[3]);
+  t.top_load = _mm256_and_si256(top_any, safe(top));
+  t.bottom_load = _mm256_and_si256(bottom_any, safe(bottom));
+  const __m256i edge = _mm256_or_si256(_mm256_andnot_si256(t.top_load, top_any),
+                                       _mm256_andnot_si256(t.bottom_load, bottom_any));
+  t.edge = _mm256_movemask_ps(_mm256_castsi256_ps(edge));
+  return t;
 }
 
 // The left and right corners of eight row pairs starting at first[0..7].
@@ -119,68 +92,15 @@ void LoadPairs(const float* plane, const int32_t* first, __m256i load, __m256* l
   *right = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(r), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-// One position exactly as the plain version computes it.
-float OnePosition(const DeformColumnsArgs<float>& a, const float* plane, int64_t t, int64_t q) {
-  const int64_t s = a.stride;
-  const int32_t* index = a.index + t * 4 * s;
-  const float* weight = a.weight + t * 4 * s;
-  float v[4];
-  for (int64_t k = 0; k < 4; ++k) {
-    const int32_t i = index[k * s + q];
-    v[k] = i >= 0 ? plane[i] : 0.0f;
-  }
-  const float sum = weight[q] * v[0] + weight[s + q] * v[1] + weight[2 * s + q] * v[2] +
-                    weight[3 * s + q] * v[3];
-  return a.mask[t * s + q] * sum;
-}
+// Corners c with the lanes outside the plane zeroed.
+__m256 Inside(__m256 c, __m256i inside) { return _mm256_and_ps(c, _mm256_castsi256_ps(inside)); }
 
-void ColumnsPairs(const DeformColumnsArgs<float>& a) {
-  const int64_t s = a.stride, groups = a.nr / 8;
-  PairTaps pairs[kMaxPairs];
-  for (int64_t p = a.p0; p < a.p1; ++p) {
-    for (int64_t t = 0; t < a.taps; ++t) {
-      for (int64_t v = 0; v < groups; ++v) {
-        PreparePairs(a.index + t * 4 * s, s, p * a.nr + v * 8, a.extent, &pairs[t * groups + v]);
-      }
-    }
-    for (int64_t ch = 0; ch < a.channels; ++ch) {
-      const float* plane = a.plane + ch * a.plane_stride;
-      float* rows = a.out + p * a.panel_stride + ch * a.taps * a.nr;
-      for (int64_t t = 0; t < a.taps; ++t) {
-        const float* weight = a.weight + t * 4 * s;
-        for (int64_t v = 0; v < groups; ++v) {
-          const PairTaps& pt = pairs[t * groups + v];
-          const int64_t q = p * a.nr + v * 8;
-          __m256 c[4];
-          LoadPairs(plane, pt.top, pt.top_load, &c[0], &c[1]);
-          LoadPairs(plane, pt.bottom, pt.bottom_load, &c[2], &c[3]);
-          __m256 sum = _mm256_mul_ps(_mm256_loadu_ps(weight + q),
-                                     _mm256_and_ps(c[0], _mm256_castsi256_ps(pt.inside[0])));
-          for (int k = 1; k < 4; ++k) {
-            sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_loadu_ps(weight + k * s + q),
-                                                   _mm256_and_ps(c[k], _mm256_castsi256_ps(pt.inside[k]))));
-          }
-          float* out = rows + t * a.nr + v * 8;
-          _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_loadu_ps(a.mask + t * s + q), sum));
-          for (unsigned edge = static_cast<unsigned>(pt.edge); edge != 0; edge &= edge - 1) {
-            const int lane = __builtin_ctz(edge);
-            out[lane] = OnePosition(a, plane, t, q + lane);
-          }
-        }
-      }
-    }
-  }
-}
+// The bodies, written against the pieces above.
+#include "deform_conv/deform_conv_columns_simd.h"
 
 }  // namespace
 
-void DeformColumnsAvx2(const DeformColumnsArgs<float>& a) {
-  if (a.nr % 8 == 0 && a.taps * (a.nr / 8) <= kMaxPairs && a.extent <= INT32_MAX) {
-    ColumnsPairs(a);
-  } else {
-    Columns<F32>(a);
-  }
-}
+void DeformColumnsAvx2(const DeformColumnsArgs<float>& a) { ColumnsFloat(a); }
 void DeformColumnsAvx2(const DeformColumnsArgs<double>& a) { Columns<F64>(a); }
 
 }  // namespace ort_roi

@@ -39,37 +39,7 @@ struct F64 {
   static V Add(V a, V b) { return _mm512_add_pd(a, b); }
 };
 
-template <typename Ops, typename A>
-void Columns(const DeformColumnsArgs<A>& a) {
-  const int64_t s = a.stride;
-  for (int64_t p = a.p0; p < a.p1; ++p) {
-    for (int64_t ch = 0; ch < a.channels; ++ch) {
-      const A* plane = a.plane + ch * a.plane_stride;
-      A* rows = a.out + p * a.panel_stride + ch * a.taps * a.nr;
-      for (int64_t t = 0; t < a.taps; ++t) {
-        const int32_t* index = a.index + t * 4 * s;
-        const A* weight = a.weight + t * 4 * s;
-        for (int64_t j = 0; j < a.nr; j += Ops::kLanes) {
-          const int64_t q = p * a.nr + j;
-          typename Ops::V sum = Ops::Mul(Ops::Load(weight + q), Ops::Gather(plane, index + q));
-          for (int64_t k = 1; k < 4; ++k) {
-            sum = Ops::Add(sum, Ops::Mul(Ops::Load(weight + k * s + q), Ops::Gather(plane, index + k * s + q)));
-          }
-          Ops::Store(rows + t * a.nr + j, Ops::Mul(Ops::Load(a.mask + t * s + q), sum));
-        }
-      }
-    }
-  }
-}
-
-// float, sixteen positions at a time, reading the two corners of a row with
-// one 64-bit load: half the gathered elements of Columns<F32>. Per panel and
-// tap, shared by all channels: the first element of each row pair (top: the
-// row y_low, bottom: y_high), which corners are inside, and the pairs whose
-// load would leave [0, extent) (a corner at the plane's first or last
-// element, a column outside): those positions are redone one at a time.
-constexpr int64_t kMaxPairs = 64;  // (tap, vector) pairs per panel, on the stack
-
+// Per panel, tap and vector of sixteen positions (ColumnsPairs).
 struct PairTaps {
   alignas(64) int32_t top[16];
   alignas(64) int32_t bottom[16];
@@ -90,7 +60,7 @@ PairTaps PreparePairs(const int32_t* index, int64_t s, int64_t q, int64_t extent
   _mm512_store_si512(t.top, top);
   _mm512_store_si512(t.bottom, bottom);
   const __mmask16 top_any = t.inside[0] | t.inside[1], bottom_any = t.inside[2] | t.inside[3];
-  // extent fits int32 here: indices are int32 and the caller caps it below.
+  // extent fits int32 here: indices are int32 and ColumnsFloat caps it.
   const __m512i last = _mm512_set1_epi32(static_cast<int32_t>(extent - 1));
   auto safe = [&](__m512i first) {
     return static_cast<__mmask16>(_mm512_cmpge_epi32_mask(first, _mm512_setzero_si512()) &
@@ -116,67 +86,15 @@ void LoadPairs(const float* plane, const int32_t* first, __mmask16 load, __m512*
   *right = _mm512_permutex2var_ps(_mm512_castsi512_ps(lo), odd, _mm512_castsi512_ps(hi));
 }
 
-// One position exactly as the plain version computes it.
-float OnePosition(const DeformColumnsArgs<float>& a, const float* plane, int64_t t, int64_t q) {
-  const int64_t s = a.stride;
-  const int32_t* index = a.index + t * 4 * s;
-  const float* weight = a.weight + t * 4 * s;
-  float v[4];
-  for (int64_t k = 0; k < 4; ++k) {
-    const int32_t i = index[k * s + q];
-    v[k] = i >= 0 ? plane[i] : 0.0f;
-  }
-  const float sum = weight[q] * v[0] + weight[s + q] * v[1] + weight[2 * s + q] * v[2] +
-                    weight[3 * s + q] * v[3];
-  return a.mask[t * s + q] * sum;
-}
+// Corners c with the lanes outside the plane zeroed.
+__m512 Inside(__m512 c, __mmask16 inside) { return _mm512_maskz_mov_ps(inside, c); }
 
-void ColumnsPairs(const DeformColumnsArgs<float>& a) {
-  const int64_t s = a.stride, groups = a.nr / 16;
-  PairTaps pairs[kMaxPairs];
-  for (int64_t p = a.p0; p < a.p1; ++p) {
-    for (int64_t t = 0; t < a.taps; ++t) {
-      for (int64_t v = 0; v < groups; ++v) {
-        pairs[t * groups + v] = PreparePairs(a.index + t * 4 * s, s, p * a.nr + v * 16, a.extent);
-      }
-    }
-    for (int64_t ch = 0; ch < a.channels; ++ch) {
-      const float* plane = a.plane + ch * a.plane_stride;
-      float* rows = a.out + p * a.panel_stride + ch * a.taps * a.nr;
-      for (int64_t t = 0; t < a.taps; ++t) {
-        const float* weight = a.weight + t * 4 * s;
-        for (int64_t v = 0; v < groups; ++v) {
-          const PairTaps& pt = pairs[t * groups + v];
-          const int64_t q = p * a.nr + v * 16;
-          __m512 c[4];
-          LoadPairs(plane, pt.top, pt.top_load, &c[0], &c[1]);
-          LoadPairs(plane, pt.bottom, pt.bottom_load, &c[2], &c[3]);
-          __m512 sum = _mm512_mul_ps(_mm512_loadu_ps(weight + q), _mm512_maskz_mov_ps(pt.inside[0], c[0]));
-          for (int k = 1; k < 4; ++k) {
-            sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_loadu_ps(weight + k * s + q),
-                                                   _mm512_maskz_mov_ps(pt.inside[k], c[k])));
-          }
-          float* out = rows + t * a.nr + v * 16;
-          _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_loadu_ps(a.mask + t * s + q), sum));
-          for (unsigned edge = pt.edge; edge != 0; edge &= edge - 1) {
-            const int lane = __builtin_ctz(edge);
-            out[lane] = OnePosition(a, plane, t, q + lane);
-          }
-        }
-      }
-    }
-  }
-}
+// The bodies, written against the pieces above.
+#include "deform_conv/deform_conv_columns_simd.h"
 
 }  // namespace
 
-void DeformColumnsAvx512(const DeformColumnsArgs<float>& a) {
-  if (a.nr % 16 == 0 && a.taps * (a.nr / 16) <= kMaxPairs && a.extent <= INT32_MAX) {
-    ColumnsPairs(a);
-  } else {
-    Columns<F32>(a);
-  }
-}
+void DeformColumnsAvx512(const DeformColumnsArgs<float>& a) { ColumnsFloat(a); }
 void DeformColumnsAvx512(const DeformColumnsArgs<double>& a) { Columns<F64>(a); }
 
 }  // namespace ort_roi
