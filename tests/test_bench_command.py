@@ -171,6 +171,29 @@ def test_dtypes_cpu_time_no_spin_and_isa_cap(tmp_path):
     assert "Process CPU time per call" in run.stdout
 
 
+def test_no_spin_sets_omp_wait_policy_before_torch_loads():
+    # libgomp reads OMP_WAIT_POLICY once, when torch loads it: record its value at
+    # torch's first import during `ort-roi bench --no-spin --list`.
+    probe = """if True:
+        import builtins, os, sys
+        seen, real_import = [], builtins.__import__
+
+        def watch(name, *args, **kwargs):
+            if name == "torch" and "torch" not in sys.modules and not seen:
+                seen.append(os.environ.get("OMP_WAIT_POLICY"))
+            return real_import(name, *args, **kwargs)
+
+        builtins.__import__ = watch
+        from ort_roi.cli import main
+        main(["bench", "--no-spin", "--list"])
+        print("policy at torch's import:", seen)"""
+    env = dict(os.environ)
+    env.pop("OMP_WAIT_POLICY", None)
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert "policy at torch's import: ['PASSIVE']" in run.stdout, run.stdout + run.stderr
+
+
 def test_no_spin_sessions_and_a_dtype_run_that_is_off():
     from ort_roi.bench.case import Case
     from ort_roi.bench.runtimes import Run, Runtimes, one_node

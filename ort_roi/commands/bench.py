@@ -89,15 +89,16 @@ def _isa() -> str:
 
 
 def run(args) -> int:
+    if args.no_spin:
+        # Read once, when torch's OpenMP starts: before anything imports torch
+        # (the specs do).
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     specs = all_specs()
     if args.list:
         for s in specs:
             print(f"{s.id:<18} {s.title}{'  (slow: left out of --quick)' if s.slow else ''}")
         return 0
     chosen = select(specs, args.only, args.quick)
-    if args.no_spin:
-        # Read once, when torch's OpenMP starts: torch is imported only below.
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     import torch
     import torchvision
 
