@@ -31,6 +31,13 @@ PARITY_TESTS := tests/test_roi_pooling.py tests/test_roi_align.py tests/test_roi
 	tests/test_ops_api.py tests/test_export_ops.py tests/test_export_multi_scale.py \
 	tests/test_hostile_inputs.py
 
+# pytest-xdist worker processes for the suites, each taking a whole test file
+# at a time (a file's exported detectors are cached in its process): the
+# detector exports are single-threaded Python, so two workers keep two cores
+# busy. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile
+
 # onnxruntime-gpu (CUDA 13) for the GPU suite, beside the CPU wheel: it
 # installs the same `onnxruntime` module, so it goes into its own folder.
 ORT_GPU := 1.31.1
@@ -56,10 +63,10 @@ demo: install
 	$(VENV)/bin/ort-roi demo
 
 test: install
-	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests --durations=25
+	ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) $(PY) -m pytest tests $(XDIST) --durations=25
 	for v in $(OLDEST_ORT) $(BOUNDARY_ORT) $(PINNED_ORT); do \
 	  ORT_ROI_EXPECT_ORT=$$v ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) PYTHONPATH=$(VENV)/ort-$$v \
-	    $(PY) -m pytest -q -p no:cacheprovider $(PARITY_TESTS) || exit 1; \
+	    $(PY) -m pytest -q -p no:cacheprovider $(XDIST) $(PARITY_TESTS) || exit 1; \
 	done
 	$(MAKE) test-sanitize
 
@@ -83,7 +90,7 @@ test-sanitize: install
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/asan \
 	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/ubsan \
 	  ORT_ROI_LIBRARY=$(CURDIR)/$(SANITIZE_BUILD)/libort_roi.so ORT_ROI_OLDEST_ORT=$(VENV)/ort-$(OLDEST_ORT) \
-	  $(PY) -m pytest -q -p no:cacheprovider $(SANITIZE_TESTS) || status=$$?; \
+	  $(PY) -m pytest -q -p no:cacheprovider $(XDIST) $(SANITIZE_TESTS) || status=$$?; \
 	if [ -n "$$(ls $(SANITIZE_BUILD)/reports)" ]; then cat $(SANITIZE_BUILD)/reports/*; status=1; fi; \
 	exit $$status
 
