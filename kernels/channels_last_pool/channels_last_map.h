@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "common/half.h"
@@ -14,12 +13,13 @@
 
 namespace ort_roi {
 
-// x [N, C, H, W] as [N, H, W, bins, C / bins]: input channel c * bins + b goes
-// to position b * (C / bins) + c of its pixel. bins = 1 is plain NHWC. The
-// copy is the extra memory of a call: as large as x, never initialised twice.
+// x [N, C, H, W] as [N, H, W, bins, C / bins] into `out` (as many elements as
+// x): input channel c * bins + b goes to position b * (C / bins) + c of its
+// pixel. bins = 1 is plain NHWC. The copy is the extra memory of a call,
+// written once, never initialised first.
 template <typename T>
-std::unique_ptr<T[]> ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_t bins,
-                                    const ParallelFor& parallel_for);
+void ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_t bins, T* out,
+                    const ParallelFor& parallel_for);
 
 // Whether the copy pays: the channel-major kernels cost little more than the
 // copy when the rois, together, cover less than about a quarter of the maps.

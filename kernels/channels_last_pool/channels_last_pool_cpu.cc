@@ -141,13 +141,12 @@ WeightedBinFn<T> WeightedBinKernel() {
 }
 
 template <typename T>
-std::unique_ptr<T[]> ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_t bins,
-                                    const ParallelFor& parallel_for) {
+void ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_t bins, T* out,
+                    const ParallelFor& parallel_for) {
   const int64_t plane = s.height * s.width;
   const int64_t per_bin = s.channels / bins;
-  std::unique_ptr<T[]> out(new T[static_cast<size_t>(s.batch * s.channels * plane)]);
   const int64_t tiles = (plane + kCopyPixels - 1) / kCopyPixels;
-  T* dst_all = out.get();
+  T* dst_all = out;
   void (*const copy_tile)(const CopyTile<T>&) = CopyTileKernel<T>();
   parallel_for(static_cast<size_t>(s.batch * tiles), [&](size_t t) {
     const int64_t n = static_cast<int64_t>(t) / tiles;
@@ -173,7 +172,6 @@ std::unique_ptr<T[]> ToChannelsLast(const T* x, const RoIPoolingShape& s, int64_
       }
     }
   });
-  return out;
 }
 
 template void (*CopyTileKernel<double>())(const CopyTile<double>&);
@@ -182,8 +180,8 @@ template void (*CopyTileKernel<double>())(const CopyTile<double>&);
   template PoolBinFn<T> MaxBinKernel<T>();                                               \
   template PoolBinFn<T> MeanBinKernel<T>();                                              \
   template WeightedBinFn<T> WeightedBinKernel<T>();                                      \
-  template std::unique_ptr<T[]> ToChannelsLast<T>(const T*, const RoIPoolingShape&, int64_t, \
-                                                  const ParallelFor&);
+  template void ToChannelsLast<T>(const T*, const RoIPoolingShape&, int64_t, T*,         \
+                                  const ParallelFor&);
 ORT_ROI_INSTANTIATE(float)
 ORT_ROI_INSTANTIATE(double)
 ORT_ROI_INSTANTIATE(Half)

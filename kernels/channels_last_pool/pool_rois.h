@@ -21,6 +21,7 @@
 
 #include "channels_last_pool/channels_last_map.h"
 #include "common/half.h"
+#include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/ps_roi_geometry.h"
 #include "common/roi_pooling_shape.h"
@@ -88,10 +89,11 @@ double PoolBinsArea(const Box& box, int64_t oh, int64_t ow, const RoIPoolingShap
 // (WorthChannelsLast), the map is copied channels-last once and each task is
 // a (roi, block of op.block output channels), the rois taken in RoiOrder;
 // otherwise the channel-major path reads X in place, split as roi_tasks.h
-// says. Both paths give the same bits (channels_last_pool.h).
+// says. Both paths give the same bits (channels_last_pool.h). The copy is
+// taken from `scratch` (ORT's arena, through the binding) when it has one.
 template <typename T, typename Op>
 void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
-              const ParallelFor& parallel_for) {
+              const ParallelFor& parallel_for, const HostScratch& scratch) {
   using A = typename Acc<T>::type;
   using Box = typename Op::Box;
   const PoolLayout& layout = op.layout;
@@ -129,14 +131,16 @@ void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois,
     });
     return;
   }
-  const std::unique_ptr<T[]> map = ToChannelsLast(x, s, layout.copy_bins, parallel_for);
+  std::unique_ptr<T[]> owned;
+  T* const map = TakeHostScratch<T>(scratch, static_cast<size_t>(image_size * s.batch), &owned);
+  ToChannelsLast(x, s, layout.copy_bins, map, parallel_for);
   const std::vector<int64_t> order = RoiOrder(rois, s.num_rois);
   const int64_t blocks = (layout.out_channels + layout.block - 1) / layout.block;
   parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t t) {
     const int64_t k = order[static_cast<int64_t>(t) / blocks];
     const int64_t c0 = (static_cast<int64_t>(t) % blocks) * layout.block;
     const int64_t c1 = std::min(layout.out_channels, c0 + layout.block);
-    pool_roi(k, c0, c1, map.get(), [&](const Box& box, const T* image, T* out) {
+    pool_roi(k, c0, c1, map, [&](const Box& box, const T* image, T* out) {
       op.PoolChannelsLast(box, image, c0, c1 - c0, out);
     });
   });

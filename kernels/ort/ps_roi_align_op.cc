@@ -2,6 +2,7 @@
 // check, allocate and call the kernel (ComputeRoIPooling).
 #include "common/ps_roi_geometry.h"
 #include "ort/custom_op.h"
+#include "ort/host_scratch.h"
 #include "ort/ops.h"
 #include "ort/roi_pooling_op.h"
 #include "ps_roi_align/ps_roi_align.h"
@@ -32,7 +33,8 @@ struct PSRoIAlignKernel : RoIPoolingSignature {
           if constexpr (kCuda) {
             return PSRoIAlignCuda(params, s, x, rois, y, on);
           } else {
-            PSRoIAlignCpu(params, s, x, rois, y, on);
+            HostScratchPool scratch{Ort::KernelContext(ctx)};
+            PSRoIAlignCpu(params, s, x, rois, y, on, scratch.Get());
           }
         });
   }

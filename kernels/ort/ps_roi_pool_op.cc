@@ -2,6 +2,7 @@
 // check, allocate and call the kernel (ComputeRoIPooling).
 #include "common/ps_roi_geometry.h"
 #include "ort/custom_op.h"
+#include "ort/host_scratch.h"
 #include "ort/ops.h"
 #include "ort/roi_pooling_op.h"
 #include "ps_roi_pool/ps_roi_pool.h"
@@ -30,7 +31,8 @@ struct PSRoIPoolKernel : RoIPoolingSignature {
           if constexpr (kCuda) {
             return PSRoIPoolCuda(params, s, x, rois, y, on);
           } else {
-            PSRoIPoolCpu(params, s, x, rois, y, on);
+            HostScratchPool scratch{Ort::KernelContext(ctx)};
+            PSRoIPoolCpu(params, s, x, rois, y, on, scratch.Get());
           }
         });
   }

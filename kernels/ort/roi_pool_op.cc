@@ -1,6 +1,7 @@
 // ORT binding of RoIPool, on the CPU and on CUDA: read attributes once, then
 // check, allocate and call the kernel (ComputeRoIPooling).
 #include "ort/custom_op.h"
+#include "ort/host_scratch.h"
 #include "ort/ops.h"
 #include "ort/roi_pooling_op.h"
 #include "roi_pool/roi_pool.h"
@@ -29,7 +30,8 @@ struct RoIPoolKernel : RoIPoolingSignature {
           if constexpr (kCuda) {
             return RoIPoolCuda(params, s, x, rois, y, on);
           } else {
-            RoIPoolCpu(params, s, x, rois, y, on);
+            HostScratchPool scratch{Ort::KernelContext(ctx)};
+            RoIPoolCpu(params, s, x, rois, y, on, scratch.Get());
           }
         });
   }

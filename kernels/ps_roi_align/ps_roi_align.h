@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/roi_pooling_shape.h"
 #include "common/status.h"
@@ -27,7 +28,8 @@ Status CheckPSRoIAlign(const PSRoIAlignParams& p, const TensorDesc& x, const Ten
 // common/ps_roi_geometry.h).
 template <typename T>
 void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
-                   T* y, const ParallelFor& parallel_for);
+                   T* y, const ParallelFor& parallel_for,
+                   const HostScratch& scratch = nullptr);
 
 // The same on device pointers, launched on `stream` (a cudaStream_t); only in
 // a build with CUDA. A roi whose batch index is not a whole number in [0, N)

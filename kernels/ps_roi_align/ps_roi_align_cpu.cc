@@ -111,15 +111,18 @@ struct PSRoIAlignPooling {
 
 template <typename T>
 void PSRoIAlignCpu(const PSRoIAlignParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
-                   T* y, const ParallelFor& parallel_for) {
-  PoolRois(PSRoIAlignPooling<T>{p, s}, s, x, rois, y, parallel_for);
+                   T* y, const ParallelFor& parallel_for, const HostScratch& scratch) {
+  PoolRois(PSRoIAlignPooling<T>{p, s}, s, x, rois, y, parallel_for, scratch);
 }
 
-template void PSRoIAlignCpu<float>(const PSRoIAlignParams&, const RoIPoolingShape&, const float*,
-                                   const float*, float*, const ParallelFor&);
+template void PSRoIAlignCpu<float>(const PSRoIAlignParams&, const RoIPoolingShape&,
+                                   const float*, const float*, float*, const ParallelFor&,
+                                   const HostScratch&);
 template void PSRoIAlignCpu<double>(const PSRoIAlignParams&, const RoIPoolingShape&,
-                                    const double*, const double*, double*, const ParallelFor&);
-template void PSRoIAlignCpu<Half>(const PSRoIAlignParams&, const RoIPoolingShape&, const Half*,
-                                  const Half*, Half*, const ParallelFor&);
+                                    const double*, const double*, double*, const ParallelFor&,
+                                    const HostScratch&);
+template void PSRoIAlignCpu<Half>(const PSRoIAlignParams&, const RoIPoolingShape&,
+                                  const Half*, const Half*, Half*, const ParallelFor&,
+                                  const HostScratch&);
 
 }  // namespace ort_roi

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/roi_pooling_shape.h"
 #include "common/status.h"
@@ -24,7 +25,8 @@ Status CheckPSRoIPool(const PSRoIPoolParams& p, const TensorDesc& x, const Tenso
 // give zeros.
 template <typename T>
 void PSRoIPoolCpu(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
-                  T* y, const ParallelFor& parallel_for);
+                  T* y, const ParallelFor& parallel_for,
+                  const HostScratch& scratch = nullptr);
 
 // The same on device pointers, launched on `stream` (a cudaStream_t); only in
 // a build with CUDA. A roi whose batch index is not a whole number in [0, N)

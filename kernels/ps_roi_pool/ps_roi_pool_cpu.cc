@@ -82,15 +82,18 @@ struct PSRoIPoolPooling {
 
 template <typename T>
 void PSRoIPoolCpu(const PSRoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois,
-                  T* y, const ParallelFor& parallel_for) {
-  PoolRois(PSRoIPoolPooling<T>{p, s}, s, x, rois, y, parallel_for);
+                  T* y, const ParallelFor& parallel_for, const HostScratch& scratch) {
+  PoolRois(PSRoIPoolPooling<T>{p, s}, s, x, rois, y, parallel_for, scratch);
 }
 
-template void PSRoIPoolCpu<float>(const PSRoIPoolParams&, const RoIPoolingShape&, const float*,
-                                  const float*, float*, const ParallelFor&);
-template void PSRoIPoolCpu<double>(const PSRoIPoolParams&, const RoIPoolingShape&, const double*,
-                                   const double*, double*, const ParallelFor&);
-template void PSRoIPoolCpu<Half>(const PSRoIPoolParams&, const RoIPoolingShape&, const Half*,
-                                 const Half*, Half*, const ParallelFor&);
+template void PSRoIPoolCpu<float>(const PSRoIPoolParams&, const RoIPoolingShape&,
+                                  const float*, const float*, float*, const ParallelFor&,
+                                  const HostScratch&);
+template void PSRoIPoolCpu<double>(const PSRoIPoolParams&, const RoIPoolingShape&,
+                                   const double*, const double*, double*, const ParallelFor&,
+                                   const HostScratch&);
+template void PSRoIPoolCpu<Half>(const PSRoIPoolParams&, const RoIPoolingShape&,
+                                 const Half*, const Half*, Half*, const ParallelFor&,
+                                 const HostScratch&);
 
 }  // namespace ort_roi

@@ -98,15 +98,18 @@ struct RoIPoolPooling {
 
 template <typename T>
 void RoIPoolCpu(const RoIPoolParams& p, const RoIPoolingShape& s, const T* x, const T* rois, T* y,
-                const ParallelFor& parallel_for) {
-  PoolRois(RoIPoolPooling<T>{p, s}, s, x, rois, y, parallel_for);
+                const ParallelFor& parallel_for, const HostScratch& scratch) {
+  PoolRois(RoIPoolPooling<T>{p, s}, s, x, rois, y, parallel_for, scratch);
 }
 
-template void RoIPoolCpu<float>(const RoIPoolParams&, const RoIPoolingShape&, const float*,
-                                const float*, float*, const ParallelFor&);
-template void RoIPoolCpu<double>(const RoIPoolParams&, const RoIPoolingShape&, const double*,
-                                 const double*, double*, const ParallelFor&);
-template void RoIPoolCpu<Half>(const RoIPoolParams&, const RoIPoolingShape&, const Half*,
-                               const Half*, Half*, const ParallelFor&);
+template void RoIPoolCpu<float>(const RoIPoolParams&, const RoIPoolingShape&,
+                                const float*, const float*, float*, const ParallelFor&,
+                                const HostScratch&);
+template void RoIPoolCpu<double>(const RoIPoolParams&, const RoIPoolingShape&,
+                                 const double*, const double*, double*, const ParallelFor&,
+                                 const HostScratch&);
+template void RoIPoolCpu<Half>(const RoIPoolParams&, const RoIPoolingShape&,
+                               const Half*, const Half*, Half*, const ParallelFor&,
+                               const HostScratch&);
 
 }  // namespace ort_roi
