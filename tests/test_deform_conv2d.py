@@ -210,17 +210,18 @@ def dyadic(rng, shape, low, high, step, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("shape", [
-    # K = 30*9 > the k slice, Cout = 100 > a block of rows, two images in one chunk
+    # K = 30*9 > a k slice (its runs of one tap's channels cut by the slice), Cout = 100:
+    # several panels of B and a tail, tasks of positions that span both images
     dict(n=2, cin=30, h=17, w=19, cout=100, k=(3, 3)),
-    # 7x7 kernel over 64 channels: the columns need several chunks, some split mid-image
+    # 7x7 kernel over 64 channels: K = 3136 in many slices, 3,200 positions in many tasks
     dict(n=2, cin=64, h=40, w=40, cout=7, k=(7, 7)),
-    # tails everywhere: Cout = 29 against register blocks of 6 and 14 rows, K = 23*9,
-    # 11*13 positions per image against panels of 8, 16 and 32; chunks of a few panels
+    # tails everywhere: Cout = 29 against panels of 8, 16 and 32 columns, K = 23*9,
+    # 11*13 positions per image against register blocks of 6 and 14 rows
     dict(n=3, cin=23, h=11, w=13, cout=29, k=(3, 3)),
-    # one input channel, many outputs: K = 9, one wide chunk cut into several column blocks
+    # one input channel, many outputs: K = 9 in one slice, Cout = 300 in many panels
     dict(n=1, cin=1, h=30, w=30, cout=300, k=(3, 3)),
-], ids=["gemm_tiles", "several_chunks", "tails", "short_k"])
-def test_blocking_and_chunking_are_exact(shape, dtype):
+], ids=["gemm_tiles", "many_slices", "tails", "short_k"])
+def test_blocking_is_exact(shape, dtype):
     rng = np.random.default_rng(9)
     n, cin, h, w, cout, (kh, kw) = (shape[k] for k in ("n", "cin", "h", "w", "cout", "k"))
     pads = (kh // 2, kw // 2, kh // 2, kw // 2)

@@ -10,20 +10,25 @@ namespace ort_roi {
 
 namespace {
 
-// c[kMr, kNr] += a-panel x b-panel, one column strip of kStrip at a time so
+// c[kMr, kNr] += a-rows x b-panel, one column strip of kStrip at a time so
 // that a strip's accumulators stay few enough for the compiler to keep them
-// in registers on the baseline instruction set.
-template <typename A, int64_t kMr, int64_t kNr>
+// in registers on the baseline instruction set. The rows are first copied
+// step-major: read row by row, the compiler would vectorise along k instead
+// of along the strip, with a shuffle per product.
+template <typename A, int64_t kMr, int64_t kNr, int64_t kLda>
 void Plain(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
   constexpr int64_t kStrip = 4;
   static_assert(kNr % kStrip == 0, "kNr must be whole strips");
+  A steps[kLda][kMr];
+  for (int64_t i = 0; i < kMr; ++i)
+    for (int64_t s = 0; s < kc; ++s) steps[s][i] = a[i * kLda + s];
   for (int64_t j0 = 0; j0 < kNr; j0 += kStrip) {
     A acc[kMr][kStrip];
     for (int64_t i = 0; i < kMr; ++i)
       for (int64_t j = 0; j < kStrip; ++j) acc[i][j] = c[i * ldc + j0 + j];
     for (int64_t s = 0; s < kc; ++s) {
       for (int64_t i = 0; i < kMr; ++i) {
-        const A ai = a[s * kMr + i];
+        const A ai = steps[s][i];
         for (int64_t j = 0; j < kStrip; ++j) acc[i][j] += ai * b[s * kNr + j0 + j];
       }
     }
@@ -31,11 +36,6 @@ void Plain(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
       for (int64_t j = 0; j < kStrip; ++j) c[i * ldc + j0 + j] = acc[i][j];
   }
 }
-
-// Rows of A per packed block and k per slice: a block (mc x kc) stays in L2,
-// one B panel slice (kc x nr) in L1.
-constexpr int64_t kMc = 96, kKc = 256;
-constexpr int64_t kMcAvx512 = 112, kKcAvx512 = 128;
 
 }  // namespace
 
@@ -64,14 +64,15 @@ GemmKernel<float> ActiveGemmKernel<float>() {
 #if ORT_ROI_X86_VARIANTS
   switch (ActiveIsa()) {
     case Isa::kAvx512:
-      return {kGemmMrAvx512, kGemmNrAvx512Float, kMcAvx512, kKcAvx512, &GemmMicroAvx512};
+      return {kGemmMrAvx512, kGemmNrAvx512Float, kGemmKcAvx512Float, &GemmMicroAvx512};
     case Isa::kAvx2:
-      return {kGemmMrBase, kGemmNrBaseFloat, kMc, kKc, &GemmMicroAvx2};
+      return {kGemmMrBase, kGemmNrBaseFloat, kGemmKcBaseFloat, &GemmMicroAvx2};
     case Isa::kScalar:
       break;
   }
 #endif
-  return {kGemmMrBase, kGemmNrBaseFloat, kMc, kKc, &Plain<float, kGemmMrBase, kGemmNrBaseFloat>};
+  return {kGemmMrBase, kGemmNrBaseFloat, kGemmKcBaseFloat,
+          &Plain<float, kGemmMrBase, kGemmNrBaseFloat, kGemmKcBaseFloat>};
 }
 
 template <>
@@ -79,14 +80,15 @@ GemmKernel<double> ActiveGemmKernel<double>() {
 #if ORT_ROI_X86_VARIANTS
   switch (ActiveIsa()) {
     case Isa::kAvx512:
-      return {kGemmMrAvx512, kGemmNrAvx512Double, kMcAvx512, kKcAvx512 / 2, &GemmMicroAvx512};
+      return {kGemmMrAvx512, kGemmNrAvx512Double, kGemmKcAvx512Double, &GemmMicroAvx512};
     case Isa::kAvx2:
-      return {kGemmMrBase, kGemmNrBaseDouble, kMc, kKc / 2, &GemmMicroAvx2};
+      return {kGemmMrBase, kGemmNrBaseDouble, kGemmKcBaseDouble, &GemmMicroAvx2};
     case Isa::kScalar:
       break;
   }
 #endif
-  return {kGemmMrBase, kGemmNrBaseDouble, kMc, kKc / 2, &Plain<double, kGemmMrBase, kGemmNrBaseDouble>};
+  return {kGemmMrBase, kGemmNrBaseDouble, kGemmKcBaseDouble,
+          &Plain<double, kGemmMrBase, kGemmNrBaseDouble, kGemmKcBaseDouble>};
 }
 
 }  // namespace ort_roi

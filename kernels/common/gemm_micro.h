@@ -2,9 +2,11 @@
 // Only declarations and constants: the *_avx2.cc / *_avx512.cc files that
 // define them include this header (see cpu_isa.h for why nothing inline).
 //
-// A micro-kernel adds one packed A panel times one packed B panel to a block
-// of C: c[i * ldc + j] += sum over s < kc of a[s * mr + i] * b[s * nr + j],
-// for i < mr and j < nr, where (mr, nr) is its register block below.
+// A micro-kernel adds a slice of mr rows of A times one packed B panel to a
+// block of C: c[i * ldc + j] += sum over s < kc of a[i * kcmax + s] * b[s * nr
+// + j], for i < mr and j < nr, where (mr, nr) is its register block and kcmax
+// its longest k slice, below. A's rows are a fixed kcmax apart, so that every
+// row's broadcast is one address plus a constant.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,10 @@ constexpr int64_t kGemmNrBaseFloat = 16, kGemmNrBaseDouble = 8;
 // AVX-512 (gemm_avx512.cc): 14 rows by two vectors, 28 of the 32 registers.
 constexpr int64_t kGemmMrAvx512 = 14;
 constexpr int64_t kGemmNrAvx512Float = 32, kGemmNrAvx512Double = 16;
+// k per slice, 1 KiB (base) or 512 bytes (AVX-512) of a row: one B panel's
+// slice (kc x nr) stays in L1 while the rows of A stream past it.
+constexpr int64_t kGemmKcBaseFloat = 256, kGemmKcBaseDouble = 128;
+constexpr int64_t kGemmKcAvx512Float = 128, kGemmKcAvx512Double = 64;
 
 void GemmMicroAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
 void GemmMicroAvx2(int64_t kc, const double* a, const double* b, double* c, int64_t ldc);

@@ -10,7 +10,8 @@
 
 // A kRows x (2 vectors of V) block of C, kept in registers over the kc steps:
 // each broadcast of A feeds two fused multiply-adds, each load of B kRows.
-template <typename A, typename V, int kRows>
+// A's rows are kLda apart.
+template <typename A, typename V, int kRows, int64_t kLda>
 void Micro(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
   constexpr int64_t kLanes = static_cast<int64_t>(sizeof(V) / sizeof(A));
   constexpr int64_t kNr = 2 * kLanes;
@@ -22,11 +23,11 @@ void Micro(int64_t kc, const A* a, const A* b, A* c, int64_t ldc) {
     acc0[i] = Load(row[i]);
     acc1[i] = Load(row[i] + kLanes);
   }
-  for (int64_t s = 0; s < kc; ++s, a += kRows, b += kNr) {
+  for (int64_t s = 0; s < kc; ++s, ++a, b += kNr) {
     const V b0 = Load(b), b1 = Load(b + kLanes);
 #pragma GCC unroll 14
     for (int i = 0; i < kRows; ++i) {
-      const V ai = Broadcast(a + i);
+      const V ai = Broadcast(a + i * kLda);
       acc0[i] = MulAdd(ai, b0, acc0[i]);
       acc1[i] = MulAdd(ai, b1, acc1[i]);
     }

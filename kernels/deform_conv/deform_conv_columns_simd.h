@@ -1,111 +1,55 @@
-// The column step of deform_conv_columns.h written once for every vector
-// level: deform_conv_columns_avx2.cc and _avx512.cc each include this file
-// inside their anonymous namespace, so that each compiles its own private
-// copy with its own instructions (common/cpu_isa.h says why no copy may be
-// shared). Before including it, a variant defines:
-// - F32 and F64: V, kLanes, Gather (a masked gather of kLanes corners, an
-//   index < 0 reading 0), Load, Store, Mul, Add;
-// - for float's pair loads: PairTaps (top[kLanes], bottom[kLanes], inside[4],
-//   top_load, bottom_load, edge), PreparePairs, LoadPairs, and Inside (a
-//   vector of corners with the lanes outside zeroed).
-// Nothing here includes a header; the variant includes <cstdint> and
-// deform_conv_columns.h before.
+// The column step of deform_conv_columns.h written once: deform_conv_cpu.cc
+// (one lane: the plain reference), deform_conv_columns_avx2.cc and _avx512.cc
+// each include this file inside their anonymous namespace, so that each
+// compiles its own private copy with its own instructions (common/cpu_isa.h
+// says why no copy may be shared). Before including it, a file defines F32
+// and F64, each with V, kLanes, Set1, Load, Store, Mul and Add (kLanes 1: no
+// vector loop at all). Nothing here includes a header; the file includes
+// <cstdint> and deform_conv_columns.h before.
 #pragma once
 
-// Every lane as the plain version (deform_conv_cpu.cc) computes it: four
-// products summed left to right, times the mask, no fused multiply-adds.
+// `count` channels from channel c of one tap: kLanes at a time, then the
+// rest one by one, every lane with the same operations in the same order.
+template <typename Ops, typename A>
+void SampleRun(const DeformCorners<A>& t, int64_t c, int64_t count, A* out) {
+  const A* v0 = t.corner[0] + c;
+  const A* v1 = t.corner[1] + c;
+  const A* v2 = t.corner[2] + c;
+  const A* v3 = t.corner[3] + c;
+  int64_t j = 0;
+  if constexpr (Ops::kLanes > 1) {
+    const typename Ops::V w0 = Ops::Set1(t.weight[0]), w1 = Ops::Set1(t.weight[1]);
+    const typename Ops::V w2 = Ops::Set1(t.weight[2]), w3 = Ops::Set1(t.weight[3]);
+    const typename Ops::V mask = Ops::Set1(t.mask);
+    for (; j + Ops::kLanes <= count; j += Ops::kLanes) {
+      typename Ops::V sum = Ops::Mul(w0, Ops::Load(v0 + j));
+      sum = Ops::Add(sum, Ops::Mul(w1, Ops::Load(v1 + j)));
+      sum = Ops::Add(sum, Ops::Mul(w2, Ops::Load(v2 + j)));
+      sum = Ops::Add(sum, Ops::Mul(w3, Ops::Load(v3 + j)));
+      Ops::Store(out + j, Ops::Mul(mask, sum));
+    }
+  }
+  for (; j < count; ++j) {
+    out[j] = t.mask * (t.weight[0] * v0[j] + t.weight[1] * v1[j] + t.weight[2] * v2[j] +
+                       t.weight[3] * v3[j]);
+  }
+}
+
+// Every row's columns, in runs of channels that share one tap: a run ends at
+// the slice's end, the group's last channel or the offset group's last one.
 template <typename Ops, typename A>
 void Columns(const DeformColumnsArgs<A>& a) {
-  const int64_t s = a.stride;
-  for (int64_t p = a.p0; p < a.p1; ++p) {
-    for (int64_t ch = 0; ch < a.channels; ++ch) {
-      const A* plane = a.plane + ch * a.plane_stride;
-      A* rows = a.out + p * a.panel_stride + ch * a.taps * a.nr;
-      for (int64_t t = 0; t < a.taps; ++t) {
-        const int32_t* index = a.index + t * 4 * s;
-        const A* weight = a.weight + t * 4 * s;
-        for (int64_t j = 0; j < a.nr; j += Ops::kLanes) {
-          const int64_t q = p * a.nr + j;
-          typename Ops::V sum = Ops::Mul(Ops::Load(weight + q), Ops::Gather(plane, index + q));
-          for (int64_t k = 1; k < 4; ++k) {
-            sum = Ops::Add(sum, Ops::Mul(Ops::Load(weight + k * s + q),
-                                         Ops::Gather(plane, index + k * s + q)));
-          }
-          Ops::Store(rows + t * a.nr + j, Ops::Mul(Ops::Load(a.mask + t * s + q), sum));
-        }
-      }
+  for (int64_t i = 0; i < a.rows; ++i) {
+    const DeformCorners<A>* taps = a.corners + i * a.tap_rows;
+    A* row = a.out + i * a.lda;
+    for (int64_t k = a.k0; k < a.k0 + a.kc;) {
+      const int64_t t = k / a.group_channels, ch = a.first_channel + k % a.group_channels;
+      const int64_t og = ch / a.offset_group_channels;
+      int64_t run = a.k0 + a.kc - k;
+      if (run > a.group_channels - k % a.group_channels) run = a.group_channels - k % a.group_channels;
+      if (run > (og + 1) * a.offset_group_channels - ch) run = (og + 1) * a.offset_group_channels - ch;
+      SampleRun<Ops>(taps[og * a.taps + t], ch, run, row + (k - a.k0));
+      k += run;
     }
-  }
-}
-
-// float, a vector of positions at a time, reading the two corners of a row
-// with one 64-bit load: half the gathered elements of Columns<F32>. Per panel
-// and tap, shared by all channels (PairTaps): the first element of each row
-// pair (top: the row y_low, bottom: y_high), which corners are inside, and
-// the pairs whose load would leave [0, extent) (a corner at the plane's first
-// or last element, a column outside): those positions are redone one at a
-// time.
-constexpr int64_t kMaxPairs = 64;  // (tap, vector) pairs per panel, on the stack
-
-// One position exactly as the plain version computes it.
-float OnePosition(const DeformColumnsArgs<float>& a, const float* plane, int64_t t, int64_t q) {
-  const int64_t s = a.stride;
-  const int32_t* index = a.index + t * 4 * s;
-  const float* weight = a.weight + t * 4 * s;
-  float v[4];
-  for (int64_t k = 0; k < 4; ++k) {
-    const int32_t i = index[k * s + q];
-    v[k] = i >= 0 ? plane[i] : 0.0f;
-  }
-  const float sum = weight[q] * v[0] + weight[s + q] * v[1] + weight[2 * s + q] * v[2] +
-                    weight[3 * s + q] * v[3];
-  return a.mask[t * s + q] * sum;
-}
-
-void ColumnsPairs(const DeformColumnsArgs<float>& a) {
-  constexpr int64_t L = F32::kLanes;
-  const int64_t s = a.stride, groups = a.nr / L;
-  PairTaps pairs[kMaxPairs];
-  for (int64_t p = a.p0; p < a.p1; ++p) {
-    for (int64_t t = 0; t < a.taps; ++t) {
-      for (int64_t v = 0; v < groups; ++v) {
-        pairs[t * groups + v] = PreparePairs(a.index + t * 4 * s, s, p * a.nr + v * L, a.extent);
-      }
-    }
-    for (int64_t ch = 0; ch < a.channels; ++ch) {
-      const float* plane = a.plane + ch * a.plane_stride;
-      float* rows = a.out + p * a.panel_stride + ch * a.taps * a.nr;
-      for (int64_t t = 0; t < a.taps; ++t) {
-        const float* weight = a.weight + t * 4 * s;
-        for (int64_t v = 0; v < groups; ++v) {
-          const PairTaps& pt = pairs[t * groups + v];
-          const int64_t q = p * a.nr + v * L;
-          F32::V c[4];
-          LoadPairs(plane, pt.top, pt.top_load, &c[0], &c[1]);
-          LoadPairs(plane, pt.bottom, pt.bottom_load, &c[2], &c[3]);
-          F32::V sum = F32::Mul(F32::Load(weight + q), Inside(c[0], pt.inside[0]));
-          for (int k = 1; k < 4; ++k) {
-            sum = F32::Add(sum,
-                           F32::Mul(F32::Load(weight + k * s + q), Inside(c[k], pt.inside[k])));
-          }
-          float* out = rows + t * a.nr + v * L;
-          F32::Store(out, F32::Mul(F32::Load(a.mask + t * s + q), sum));
-          for (unsigned edge = static_cast<unsigned>(pt.edge); edge != 0; edge &= edge - 1) {
-            const int lane = __builtin_ctz(edge);
-            out[lane] = OnePosition(a, plane, t, q + lane);
-          }
-        }
-      }
-    }
-  }
-}
-
-// The pair loads where the panel's width and the plane's extent allow them.
-void ColumnsFloat(const DeformColumnsArgs<float>& a) {
-  constexpr int64_t L = F32::kLanes;
-  if (a.nr % L == 0 && a.taps * (a.nr / L) <= kMaxPairs && a.extent <= INT32_MAX) {
-    ColumnsPairs(a);
-  } else {
-    Columns<F32>(a);
   }
 }
