@@ -1,6 +1,7 @@
 """DeformConv2d: parity with torchvision.ops.deform_conv2d, edge cases, bad input."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,11 +13,13 @@ import torch.nn.functional as F
 import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx import TensorProto, helper
+import onnx
+from onnx import TensorProto, helper, numpy_helper
 
 import ort_roi
 from ort_roi import ops
-from support import DTYPES, assert_close, assert_refused, reference_inputs, run_node
+from support import (DTYPES, InvalidArgument, assert_close, assert_refused, one_node_model,
+                     reference_inputs, run_node)
 
 NAMES = ("X", "W", "offset", "B", "mask")
 
@@ -236,6 +239,46 @@ def test_blocking_is_exact(shape, dtype):
         assert_close(got, want, dtype)
     else:
         np.testing.assert_array_equal(got, want)
+
+
+def with_constant_weight(inputs, attrs):
+    """The node with W an initializer, which the CPU kernel packs once when
+    the session creates it, run on the other inputs."""
+    given = {name: a for name, a in zip(NAMES, inputs) if a is not None}
+    model = onnx.load_from_string(one_node_model("DeformConv2d", given, **attrs))
+    model.graph.initializer.append(numpy_helper.from_array(given.pop("W"), "W"))
+    del model.graph.input[1]
+    so = ort.SessionOptions()
+    so.log_severity_level = 4
+    return ort_roi.InferenceSession(model.SerializeToString(), so).run(None, given)[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape", [
+    dict(cin=30, cout=100),                             # panels of B and a tail
+    dict(cin=24, cout=30, group=2, offset_group=3),     # groups packed apart
+    dict(cin=1, cout=300, mask=False, bias=False),      # K = 9, many panels
+    dict(cin=8, cout=5, k=(7, 5), pads=(3, 2, 3, 2)),   # a non-square kernel, fewer outputs than a panel
+], ids=["panels", "groups", "short_k", "kernel_7x5"])
+def test_a_constant_weight_is_packed_once_with_the_same_bits(shape, dtype):
+    rng = np.random.default_rng(12)
+    inputs, attrs = make_case(rng, dtype, **shape)
+    got = with_constant_weight(inputs, attrs)
+    np.testing.assert_array_equal(got, ours(inputs, attrs))
+    assert_close(got, theirs(inputs, attrs), dtype)
+
+
+@pytest.mark.parametrize("w, group, message", [
+    (np.zeros((5, 3, 3, 3), np.float32), 2, "input 'W' has 5 output channels, which is not a multiple of group 2"),
+    (np.zeros((4, 5, 3, 3), np.float32), 1, "input 'W' dim 1 must be Cin / group = 6 / 1 = 6, got"),
+    (np.zeros((4, 6, 0, 3), np.float32), 1, "input 'W' must have a kernel of at least 1x1"),
+], ids=["cout_not_multiple_of_group", "w_dim1_disagrees", "empty_kernel"])
+def test_a_bad_constant_weight_is_refused_by_name(w, group, message):
+    rng = np.random.default_rng(13)
+    inputs, attrs = make_case(rng, np.float32, cin=6, cout=w.shape[0], group=group, h=8, w=8, mask=False)
+    inputs[1] = w
+    with pytest.raises(InvalidArgument, match=f"DeformConv2d: .*{re.escape(message)}"):
+        with_constant_weight(inputs, attrs)
 
 
 def test_threads_do_not_change_the_result():

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "common/half.h"
 #include "common/nhwc.h"
 #include "common/parallel.h"
 #include "common/status.h"
@@ -43,13 +45,33 @@ Status CheckDeformConv(const DeformConvParams& p, const TensorDesc& x, const Ten
                        const TensorDesc& offset, const TensorDesc* bias, const TensorDesc* mask,
                        DeformConvShape* shape);
 
+// W [out_channels, in_per_group, kernel_h, kernel_w] packed as the CPU
+// GEMM's right operand for this process's vector level, in the accumulation
+// type: made once where W is constant (the ORT binding does so when the
+// session creates the kernel) and read by every call whose W has these
+// dimensions, instead of packing W in each call.
+template <typename A>
+struct DeformConvPackedW {
+  int64_t out_channels, in_per_group, kernel_h, kernel_w, group;
+  std::vector<A> data;
+};
+
+// Null where the dimensions are not those of a valid W (out_channels not a
+// multiple of group, a dimension below 1): the call then checks and packs.
+template <typename T>
+std::unique_ptr<const DeformConvPackedW<typename Acc<T>::type>> PackDeformConvW(
+    const T* w, int64_t out_channels, int64_t in_per_group, int64_t kernel_h, int64_t kernel_w,
+    int64_t group);
+
 // T is float, double or Half (which computes in float). bias and mask may be
-// null. Coordinates that are NaN sample 0. `scratch` may give the column
-// matrix of a chunk of positions (common/nhwc.h's HostScratch).
+// null. Coordinates that are NaN sample 0. `scratch` gives the channels-last
+// copy of X and the packed W (common/nhwc.h's HostScratch); `packed_w`, when
+// its dimensions match, stands for w.
 template <typename T>
 void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* offset, const T* bias,
                    const T* mask, T* y, const ParallelFor& parallel_for,
-                   const HostScratch& scratch = nullptr);
+                   const HostScratch& scratch = nullptr,
+                   const DeformConvPackedW<typename Acc<T>::type>* packed_w = nullptr);
 
 // The same on device pointers, launched on `stream` (a cudaStream_t); only in
 // a build with CUDA. `scratch` is DeformConvCudaScratchBytes<T>(s) bytes of

@@ -17,6 +17,7 @@
 // of the active level (common/cpu_isa.h).
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -89,15 +90,19 @@ A* ChannelsLastInput(const DeformConvShape& s, const T* x, const ParallelFor& pa
   return out;
 }
 
+// The dimensions of W that its packing depends on.
+struct WeightDims {
+  int64_t out_channels, in_per_group, kernel_h, kernel_w, group;
+};
+
 // Group g's B panel p at packed + (g * panels + p) * kg * nr, as GemmPackedB
 // reads it; output channels past Cout / group are zero.
 template <typename T, typename A>
-void PackWeights(const DeformConvShape& s, const T* w, int64_t nr, int64_t panels, A* packed,
-                 const ParallelFor& parallel_for) {
-  const int64_t taps = s.kernel_h * s.kernel_w;
-  const int64_t cpg = s.in_channels / s.group, opg = s.out_channels / s.group;
+void PackWeights(const WeightDims& d, const T* w, int64_t nr, A* packed, const ParallelFor& parallel_for) {
+  const int64_t taps = d.kernel_h * d.kernel_w, cpg = d.in_per_group;
+  const int64_t opg = d.out_channels / d.group, panels = Blocks(opg, nr);
   const int64_t kg = cpg * taps;
-  parallel_for(static_cast<size_t>(s.group * panels), [&](size_t task) {
+  parallel_for(static_cast<size_t>(d.group * panels), [&](size_t task) {
     const int64_t g = static_cast<int64_t>(task) / panels, p = static_cast<int64_t>(task) % panels;
     A* out = packed + static_cast<int64_t>(task) * kg * nr;
     const int64_t width = std::min(nr, opg - p * nr);
@@ -113,12 +118,37 @@ void PackWeights(const DeformConvShape& s, const T* w, int64_t nr, int64_t panel
   });
 }
 
+int64_t PackedSize(const WeightDims& d, int64_t nr) {
+  return d.group * Blocks(d.out_channels / d.group, nr) * nr * d.in_per_group * d.kernel_h * d.kernel_w;
+}
+
 }  // namespace
+
+template <typename T>
+std::unique_ptr<const DeformConvPackedW<typename Acc<T>::type>> PackDeformConvW(
+    const T* w, int64_t out_channels, int64_t in_per_group, int64_t kernel_h, int64_t kernel_w,
+    int64_t group) {
+  using A = typename Acc<T>::type;
+  const WeightDims d{out_channels, in_per_group, kernel_h, kernel_w, group};
+  if (out_channels < 1 || in_per_group < 1 || kernel_h < 1 || kernel_w < 1 || group < 1 ||
+      out_channels % group != 0) {
+    return nullptr;
+  }
+  auto packed = std::make_unique<DeformConvPackedW<A>>(
+      DeformConvPackedW<A>{out_channels, in_per_group, kernel_h, kernel_w, group, {}});
+  const int64_t nr = ActiveGemmKernel<A>().nr;
+  packed->data.resize(static_cast<size_t>(PackedSize(d, nr)));
+  const ParallelFor in_turn = [](size_t n, const std::function<void(size_t)>& body) {
+    for (size_t i = 0; i < n; ++i) body(i);
+  };
+  PackWeights(d, w, nr, packed->data.data(), in_turn);
+  return packed;
+}
 
 template <typename T>
 void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* offset, const T* bias,
                    const T* mask, T* y, const ParallelFor& parallel_for,
-                   const HostScratch& scratch) {
+                   const HostScratch& scratch, const DeformConvPackedW<typename Acc<T>::type>* packed_w) {
   using A = typename Acc<T>::type;
   const int64_t positions = s.out_height * s.out_width;
   const int64_t total = s.batch * positions;
@@ -134,9 +164,19 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
   std::unique_ptr<T[]> owned_half;
   const A* xl = ChannelsLastInput(s, x, parallel_for, scratch, &owned_x, &owned_half);
   const A* zeros = xl + s.batch * image;
-  A* packed = TakeHostScratch<A>(scratch, static_cast<size_t>(std::max<int64_t>(s.group * panels * kg * kern.nr, 1)),
-                                 &owned_w);
-  PackWeights(s, w, kern.nr, panels, packed, parallel_for);
+  const WeightDims dims{s.out_channels, cpg, s.kernel_h, s.kernel_w, s.group};
+  const A* packed = nullptr;
+  if (packed_w != nullptr && packed_w->out_channels == dims.out_channels &&
+      packed_w->in_per_group == dims.in_per_group && packed_w->kernel_h == dims.kernel_h &&
+      packed_w->kernel_w == dims.kernel_w && packed_w->group == dims.group &&
+      static_cast<int64_t>(packed_w->data.size()) == PackedSize(dims, kern.nr)) {
+    packed = packed_w->data.data();
+  } else {
+    A* to = TakeHostScratch<A>(scratch, static_cast<size_t>(std::max<int64_t>(PackedSize(dims, kern.nr), 1)),
+                               &owned_w);
+    PackWeights(dims, w, kern.nr, to, parallel_for);
+    packed = to;
+  }
 
   // Tasks of whole register blocks of positions, at most kBlockRows and a
   // task's products within kBlockBytes, enough of them for the pool, and all
@@ -199,14 +239,15 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
   });
 }
 
-template void DeformConvCpu<float>(const DeformConvShape&, const float*, const float*, const float*,
-                                   const float*, const float*, float*, const ParallelFor&,
-                                   const HostScratch&);
-template void DeformConvCpu<double>(const DeformConvShape&, const double*, const double*,
-                                    const double*, const double*, const double*, double*,
-                                    const ParallelFor&, const HostScratch&);
-template void DeformConvCpu<Half>(const DeformConvShape&, const Half*, const Half*, const Half*,
-                                  const Half*, const Half*, Half*, const ParallelFor&,
-                                  const HostScratch&);
+#define ORT_ROI_DEFORM_CONV_CPU(T)                                                                  \
+  template std::unique_ptr<const DeformConvPackedW<Acc<T>::type>> PackDeformConvW<T>(                \
+      const T*, int64_t, int64_t, int64_t, int64_t, int64_t);                                        \
+  template void DeformConvCpu<T>(const DeformConvShape&, const T*, const T*, const T*, const T*,     \
+                                 const T*, T*, const ParallelFor&, const HostScratch&,               \
+                                 const DeformConvPackedW<Acc<T>::type>*);
+ORT_ROI_DEFORM_CONV_CPU(float)
+ORT_ROI_DEFORM_CONV_CPU(double)
+ORT_ROI_DEFORM_CONV_CPU(Half)
+#undef ORT_ROI_DEFORM_CONV_CPU
 
 }  // namespace ort_roi

@@ -1,6 +1,8 @@
 // ORT binding of DeformConv2d, on the CPU and on CUDA: read attributes once,
 // check, allocate, call the kernel.
+#include <memory>
 #include <string>
+#include <type_traits>
 
 #include "deform_conv/deform_conv.h"
 #include "ort/custom_op.h"
@@ -94,6 +96,12 @@ struct DeformConvKernel {
   }
 
   DeformConvParams params;
+  // On the CPU, W packed once when the session holds it as a constant (an
+  // initializer no feed can replace): W's type, and the packing in its
+  // accumulation type.
+  DType packed_type = DType::kOther;
+  std::shared_ptr<const DeformConvPackedW<float>> packed_float;
+  std::shared_ptr<const DeformConvPackedW<double>> packed_double;
 
   static Status Create(const OrtKernelInfo* info, DeformConvKernel* k) {
     DeformConvParams& p = k->params;
@@ -102,7 +110,37 @@ struct DeformConvKernel {
     ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "dilations", &p.dilations));
     ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "kernel_shape", &p.kernel_shape));
     ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "group", &p.group));
-    return OptionalAttr(kName, info, "offset_group", &p.offset_group);
+    ORT_ROI_RETURN_IF_ERROR(OptionalAttr(kName, info, "offset_group", &p.offset_group));
+    if constexpr (!kCuda) k->PackConstantW(info);
+    return Status::Ok();
+  }
+
+  // Nothing to do where W is not constant or its dimensions are not a
+  // valid W's: Compute then checks, refuses or packs per call.
+  void PackConstantW(const OrtKernelInfo* info) {
+    int is_constant = 0;
+    const OrtValue* value = nullptr;
+    OrtStatus* status = Ort::GetApi().KernelInfoGetConstantInput_tensor(info, kW, &is_constant, &value);
+    if (status != nullptr) {
+      Ort::GetApi().ReleaseStatus(status);
+      return;
+    }
+    if (is_constant == 0 || value == nullptr) return;
+    const Ort::ConstValue w(value);
+    const TensorDesc d = Describe(w);
+    if (d.rank() != 4) return;
+    const int64_t group = params.group;
+    DispatchFloat(d.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      auto packed = PackDeformConvW(InputData<T>(w), d.dim(0), d.dim(1), d.dim(2), d.dim(3), group);
+      if (packed == nullptr) return;
+      packed_type = d.dtype;
+      if constexpr (std::is_same_v<typename Acc<T>::type, float>) {
+        packed_float = std::move(packed);
+      } else {
+        packed_double = std::move(packed);
+      }
+    });
   }
 
   OrtStatusPtr Compute(OrtKernelContext* raw) {
@@ -142,8 +180,16 @@ struct DeformConvKernel {
                              columns.data(), ctx.GetGPUComputeStream());
       } else {
         HostScratchPool scratch(ctx);
+        const DeformConvPackedW<typename Acc<T>::type>* packed = nullptr;
+        if (wd.dtype == packed_type) {
+          if constexpr (std::is_same_v<typename Acc<T>::type, float>) {
+            packed = packed_float.get();
+          } else {
+            packed = packed_double.get();
+          }
+        }
         DeformConvCpu(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset), bs, ms, ys,
-                      OrtParallelFor(ctx), scratch.Get());
+                      OrtParallelFor(ctx), scratch.Get(), packed);
       }
     });
     return ToOrtStatus(run);
