@@ -64,15 +64,15 @@ GemmKernel<float> ActiveGemmKernel<float>() {
 #if ORT_ROI_X86_VARIANTS
   switch (ActiveIsa()) {
     case Isa::kAvx512:
-      return {kGemmMrAvx512, kGemmNrAvx512Float, kGemmKcAvx512Float, &GemmMicroAvx512};
+      return {kGemmMrAvx512, kGemmNrAvx512Float, kGemmKcFloat, &GemmMicroAvx512};
     case Isa::kAvx2:
-      return {kGemmMrBase, kGemmNrBaseFloat, kGemmKcBaseFloat, &GemmMicroAvx2};
+      return {kGemmMrBase, kGemmNrBaseFloat, kGemmKcFloat, &GemmMicroAvx2};
     case Isa::kScalar:
       break;
   }
 #endif
-  return {kGemmMrBase, kGemmNrBaseFloat, kGemmKcBaseFloat,
-          &Plain<float, kGemmMrBase, kGemmNrBaseFloat, kGemmKcBaseFloat>};
+  return {kGemmMrBase, kGemmNrBaseFloat, kGemmKcFloat,
+          &Plain<float, kGemmMrBase, kGemmNrBaseFloat, kGemmKcFloat>};
 }
 
 template <>
@@ -80,15 +80,15 @@ GemmKernel<double> ActiveGemmKernel<double>() {
 #if ORT_ROI_X86_VARIANTS
   switch (ActiveIsa()) {
     case Isa::kAvx512:
-      return {kGemmMrAvx512, kGemmNrAvx512Double, kGemmKcAvx512Double, &GemmMicroAvx512};
+      return {kGemmMrAvx512, kGemmNrAvx512Double, kGemmKcDouble, &GemmMicroAvx512};
     case Isa::kAvx2:
-      return {kGemmMrBase, kGemmNrBaseDouble, kGemmKcBaseDouble, &GemmMicroAvx2};
+      return {kGemmMrBase, kGemmNrBaseDouble, kGemmKcDouble, &GemmMicroAvx2};
     case Isa::kScalar:
       break;
   }
 #endif
-  return {kGemmMrBase, kGemmNrBaseDouble, kGemmKcBaseDouble,
-          &Plain<double, kGemmMrBase, kGemmNrBaseDouble, kGemmKcBaseDouble>};
+  return {kGemmMrBase, kGemmNrBaseDouble, kGemmKcDouble,
+          &Plain<double, kGemmMrBase, kGemmNrBaseDouble, kGemmKcDouble>};
 }
 
 }  // namespace ort_roi

@@ -25,12 +25,12 @@ inline __m256d MulAdd(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(
 
 void GemmMicroAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
   static_assert(kGemmNrBaseFloat == 16, "two AVX vectors of float");
-  Micro<float, __m256, kGemmMrBase, kGemmKcBaseFloat>(kc, a, b, c, ldc);
+  Micro<float, __m256, kGemmMrBase, kGemmKcFloat>(kc, a, b, c, ldc);
 }
 
 void GemmMicroAvx2(int64_t kc, const double* a, const double* b, double* c, int64_t ldc) {
   static_assert(kGemmNrBaseDouble == 8, "two AVX vectors of double");
-  Micro<double, __m256d, kGemmMrBase, kGemmKcBaseDouble>(kc, a, b, c, ldc);
+  Micro<double, __m256d, kGemmMrBase, kGemmKcDouble>(kc, a, b, c, ldc);
 }
 
 void WidenHalfAvx2(const uint16_t* in, float* out, int64_t n) {

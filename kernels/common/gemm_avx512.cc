@@ -23,12 +23,12 @@ inline __m512d MulAdd(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(
 
 void GemmMicroAvx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
   static_assert(kGemmNrAvx512Float == 32, "two AVX-512 vectors of float");
-  Micro<float, __m512, kGemmMrAvx512, kGemmKcAvx512Float>(kc, a, b, c, ldc);
+  Micro<float, __m512, kGemmMrAvx512, kGemmKcFloat>(kc, a, b, c, ldc);
 }
 
 void GemmMicroAvx512(int64_t kc, const double* a, const double* b, double* c, int64_t ldc) {
   static_assert(kGemmNrAvx512Double == 16, "two AVX-512 vectors of double");
-  Micro<double, __m512d, kGemmMrAvx512, kGemmKcAvx512Double>(kc, a, b, c, ldc);
+  Micro<double, __m512d, kGemmMrAvx512, kGemmKcDouble>(kc, a, b, c, ldc);
 }
 
 }  // namespace ort_roi
