@@ -38,10 +38,11 @@ def roi_align(rois: int, size: int, aligned: bool = False):
             X = ops.parameter(x.shape, np.float32, name="X")
             B = ops.parameter(boxes.shape, np.float32, name="boxes")
             index32 = ops.parameter(index.shape, np.int32, name="index")
-            # asymmetric: no half-pixel shift, rois at least 1x1 (torchvision's aligned=False);
-            # half_pixel: the shift, no minimum size (aligned=True)
+            # asymmetric: x * scale, rois at least 1x1 (torchvision's aligned=False);
+            # half_pixel_for_nn: x * scale - 0.5, no minimum size (aligned=True). Its
+            # half_pixel mode is (x + 0.5) * scale - 0.5, the same only at scale 1.
             y = ops.roi_align(X, B, index32, size, size, 2, 0.25, "avg",
-                              "half_pixel" if aligned else "asymmetric")
+                              "half_pixel_for_nn" if aligned else "asymmetric")
             return rt.openvino_run(rt.openvino_model([y], [X, B, index32]),
                                    {"X": x, "boxes": boxes, "index": index.astype(np.int32)})
 
