@@ -10,9 +10,12 @@ namespace ort_roi {
 #if ORT_ROI_X86_VARIANTS
 // nhwc_avx2.cc (also used at the AVX-512 level: the copies are bound by
 // memory, not by vector width).
-void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out);
-void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out);
-void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out);
+void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out,
+                   int64_t out_stride);
+void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out,
+                   int64_t out_stride);
+void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out,
+                   int64_t out_stride);
 #endif
 
 namespace {
@@ -23,13 +26,14 @@ constexpr int64_t kTile = 16;
 
 // The plain C++ reference of Transpose.
 template <typename T>
-void TransposePlain(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
+void TransposePlain(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out,
+                    int64_t out_stride) {
   for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
     const int64_t i1 = std::min(rows, i0 + kTile);
     for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
       const int64_t j1 = std::min(cols, j0 + kTile);
       for (int64_t j = j0; j < j1; ++j) {
-        for (int64_t i = i0; i < i1; ++i) out[j * rows + i] = x[i * stride + j];
+        for (int64_t i = i0; i < i1; ++i) out[j * out_stride + i] = x[i * stride + j];
       }
     }
   }
@@ -38,14 +42,14 @@ void TransposePlain(const T* x, int64_t rows, int64_t stride, int64_t cols, T* o
 }  // namespace
 
 template <typename T>
-void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out) {
+void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, int64_t out_stride) {
 #if ORT_ROI_X86_VARIANTS
   if (ActiveIsa() != Isa::kScalar) {
-    TransposeAvx2(x, rows, stride, cols, out);
+    TransposeAvx2(x, rows, stride, cols, out, out_stride);
     return;
   }
 #endif
-  TransposePlain(x, rows, stride, cols, out);
+  TransposePlain(x, rows, stride, cols, out, out_stride);
 }
 
 template <typename T>
@@ -75,16 +79,16 @@ void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height
         int64_t j = i + 1;
         while (j < tiles_x && (marked == nullptr || marked[j] != 0)) ++j;
         const int64_t x0 = i * kPixelTile, x1 = std::min(width, j * kPixelTile);
-        Transpose(row + x0, count, plane, x1 - x0, row_out + x0 * count);
+        Transpose(row + x0, count, plane, x1 - x0, row_out + x0 * count, count);
         i = j;
       }
     }
   });
 }
 
-template void Transpose<float>(const float*, int64_t, int64_t, int64_t, float*);
-template void Transpose<double>(const double*, int64_t, int64_t, int64_t, double*);
-template void Transpose<Half>(const Half*, int64_t, int64_t, int64_t, Half*);
+template void Transpose<float>(const float*, int64_t, int64_t, int64_t, float*, int64_t);
+template void Transpose<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t);
+template void Transpose<Half>(const Half*, int64_t, int64_t, int64_t, Half*, int64_t);
 template void ToChannelsLast<float>(const float*, int64_t, int64_t, int64_t, int64_t, int64_t,
                                     int64_t, int64_t, const unsigned char*, float*, const ParallelFor&);
 template void ToChannelsLast<double>(const double*, int64_t, int64_t, int64_t, int64_t, int64_t,

@@ -44,10 +44,11 @@ void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height
                     int64_t c_begin, int64_t c_end, int64_t block, const unsigned char* tiles,
                     T* out, const ParallelFor& parallel_for);
 
-// out[j * rows + i] = x[i * stride + j] for i < rows, j < cols: the rows x
-// cols matrix at x (rows `stride` apart) transposed into out, with the
-// vector level ActiveIsa() names (the same values at every level).
+// out[j * out_stride + i] = x[i * stride + j] for i < rows, j < cols: the
+// rows x cols matrix at x (rows `stride` apart) transposed into out (rows
+// `out_stride` >= rows apart), with the vector level ActiveIsa() names (the
+// same values at every level).
 template <typename T>
-void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out);
+void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, int64_t out_stride);
 
 }  // namespace ort_roi

@@ -64,36 +64,40 @@ void Transpose4(const double* x, int64_t stride, double* out, int64_t out_stride
   _mm256_storeu_pd(out + 3 * out_stride, _mm256_permute2f128_pd(t[1], t[3], 0x31));
 }
 
-// out[j * rows + i] = x[i * stride + j] in kTile x kTile tiles; what the
+// out[j * out_stride + i] = x[i * stride + j] in kTile x kTile tiles; what the
 // tiles leave, one value at a time.
 template <int kTile, typename T, typename Tile>
-void TransposeTiled(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, Tile tile) {
+void TransposeTiled(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, int64_t out_stride,
+                    Tile tile) {
   const int64_t i_tiles = rows / kTile * kTile, j_tiles = cols / kTile * kTile;
   for (int64_t i = 0; i < i_tiles; i += kTile) {
     for (int64_t j = 0; j < j_tiles; j += kTile) {
-      tile(x + i * stride + j, stride, out + j * rows + i, rows);
+      tile(x + i * stride + j, stride, out + j * out_stride + i, out_stride);
     }
     for (int64_t j = j_tiles; j < cols; ++j) {
-      for (int64_t k = i; k < i + kTile; ++k) out[j * rows + k] = x[k * stride + j];
+      for (int64_t k = i; k < i + kTile; ++k) out[j * out_stride + k] = x[k * stride + j];
     }
   }
   for (int64_t j = 0; j < cols; ++j) {
-    for (int64_t k = i_tiles; k < rows; ++k) out[j * rows + k] = x[k * stride + j];
+    for (int64_t k = i_tiles; k < rows; ++k) out[j * out_stride + k] = x[k * stride + j];
   }
 }
 
 }  // namespace
 
-void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out) {
-  TransposeTiled<8>(x, rows, stride, cols, out, Transpose8);
+void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out,
+                   int64_t out_stride) {
+  TransposeTiled<8>(x, rows, stride, cols, out, out_stride, Transpose8);
 }
 
-void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out) {
-  TransposeTiled<4>(x, rows, stride, cols, out, Transpose4);
+void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, double* out,
+                   int64_t out_stride) {
+  TransposeTiled<4>(x, rows, stride, cols, out, out_stride, Transpose4);
 }
 
-void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out) {
-  TransposeTiled<8>(x, rows, stride, cols, out, Transpose8x16);
+void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out,
+                   int64_t out_stride) {
+  TransposeTiled<8>(x, rows, stride, cols, out, out_stride, Transpose8x16);
 }
 
 }  // namespace ort_roi

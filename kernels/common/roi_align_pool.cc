@@ -233,7 +233,7 @@ void PoolRois(const RoIAlignPooling& p, const RoIAlignMap<T>& map, const Layout<
                            p.pooled_h, p.pooled_w, n, b.count, s.out.data()};
     PoolRoiBlock(r);
     // Bin-major to the output's [channels, bins].
-    Transpose(s.out.data(), bins, n, n, out);
+    Transpose(s.out.data(), bins, n, n, out, bins);
   });
 }
 

@@ -215,7 +215,7 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
     });
     // The products per output channel, then each channel's runs within one image.
     std::vector<A> by_channel(static_cast<size_t>(opg * rows));
-    Transpose(c.data(), rows, ldc, opg, by_channel.data());
+    Transpose(c.data(), rows, ldc, opg, by_channel.data(), rows);
     std::vector<A> sums;  // float16: a run's sums before rounding
     for (int64_t o = 0; o < opg; ++o) {
       const int64_t oc = g * opg + o;

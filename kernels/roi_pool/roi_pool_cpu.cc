@@ -11,6 +11,7 @@
 #include "channels_last_pool/channels_last_pool.h"
 #include "channels_last_pool/pool_rois.h"
 #include "common/half.h"
+#include "common/nhwc.h"
 #include "common/roi_pool_geometry.h"
 #include "roi_pool/roi_pool.h"
 
@@ -65,9 +66,7 @@ struct RoIPoolPooling {
         max_bin(PoolBin<T>{image + (h0 * s.width + w0) * s.channels + c0, h1 - h0, w1 - w0,
                            s.width * s.channels, s.channels, channels, o, 1});
       }
-      for (int64_t c = 0; c < channels; ++c) {
-        for (int64_t j = 0; j < nb; ++j) out[c * layout.bins + b0 + j] = tile[j * channels + c];
-      }
+      Transpose(tile, nb, channels, channels, out + b0, layout.bins);
     }
   }
 
