@@ -2,6 +2,7 @@
 cases it shares with the other roi pooling ops are in test_roi_pooling.py."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,3 +21,16 @@ def test_random(n, c, h, w, k, oh, ow, scale, dtype, seed):
     rng = np.random.default_rng(seed)
     x = OP.feature(rng, n, c, h, w, oh, ow, dtype)
     OP.check(x, random_rois(rng, k, n, max(h, w) / scale, dtype), oh, ow, scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_an_output_too_large_for_the_cache_is_streamed_with_the_same_values(dtype):
+    # Past 32 MiB of output each task builds its roi's block in a buffer and
+    # copies it out with non-temporal stores: rois x 251 channels x 7x7, so
+    # that the blocks start at every alignment, each value checked against
+    # torchvision's.
+    rng = np.random.default_rng(14)
+    k = 700 * 4 // np.dtype(dtype).itemsize
+    x = OP.feature(rng, 2, 251, 19, 25, 7, 7, dtype)
+    assert k * 251 * 49 * np.dtype(dtype).itemsize >= 32 << 20
+    OP.check(x, random_rois(rng, k, 2, 16 * 25, dtype), 7, 7, 1 / 16)

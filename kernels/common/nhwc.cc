@@ -16,6 +16,7 @@ void TransposeAvx2(const double* x, int64_t rows, int64_t stride, int64_t cols, 
                    int64_t out_stride);
 void TransposeAvx2(const Half* x, int64_t rows, int64_t stride, int64_t cols, Half* out,
                    int64_t out_stride);
+void CopyStreamingAvx2(const unsigned char* src, int64_t bytes, unsigned char* dst);
 #endif
 
 namespace {
@@ -50,6 +51,18 @@ void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, i
   }
 #endif
   TransposePlain(x, rows, stride, cols, out, out_stride);
+}
+
+template <typename T>
+void CopyStreaming(const T* src, int64_t n, T* dst) {
+#if ORT_ROI_X86_VARIANTS
+  if (ActiveIsa() != Isa::kScalar) {
+    CopyStreamingAvx2(reinterpret_cast<const unsigned char*>(src), n * static_cast<int64_t>(sizeof(T)),
+                      reinterpret_cast<unsigned char*>(dst));
+    return;
+  }
+#endif
+  std::copy(src, src + n, dst);
 }
 
 template <typename T>
@@ -89,6 +102,9 @@ void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height
 template void Transpose<float>(const float*, int64_t, int64_t, int64_t, float*, int64_t);
 template void Transpose<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t);
 template void Transpose<Half>(const Half*, int64_t, int64_t, int64_t, Half*, int64_t);
+template void CopyStreaming<float>(const float*, int64_t, float*);
+template void CopyStreaming<double>(const double*, int64_t, double*);
+template void CopyStreaming<Half>(const Half*, int64_t, Half*);
 template void ToChannelsLast<float>(const float*, int64_t, int64_t, int64_t, int64_t, int64_t,
                                     int64_t, int64_t, const unsigned char*, float*, const ParallelFor&);
 template void ToChannelsLast<double>(const double*, int64_t, int64_t, int64_t, int64_t, int64_t,

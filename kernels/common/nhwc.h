@@ -51,4 +51,10 @@ void ToChannelsLast(const T* x, int64_t images, int64_t channels, int64_t height
 template <typename T>
 void Transpose(const T* x, int64_t rows, int64_t stride, int64_t cols, T* out, int64_t out_stride);
 
+// n values from src to dst, with non-temporal stores where the vector level
+// has them: for an output too large to stay in cache, whose lines such
+// stores need not read before writing them. The same values at every level.
+template <typename T>
+void CopyStreaming(const T* src, int64_t n, T* dst);
+
 }  // namespace ort_roi

@@ -85,6 +85,21 @@ void TransposeTiled(const T* x, int64_t rows, int64_t stride, int64_t cols, T* o
 
 }  // namespace
 
+// Bytes one at a time up to a 32-byte boundary of dst and after the last
+// whole 32 bytes; between them 32-byte non-temporal stores, then a fence, so
+// that the stores are visible before whatever the caller signals next.
+void CopyStreamingAvx2(const unsigned char* src, int64_t bytes, unsigned char* dst) {
+  int64_t i = 0;
+  const int64_t head = (32 - static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst) % 32)) % 32;
+  for (; i < head && i < bytes; ++i) dst[i] = src[i];
+  for (; i + 32 <= bytes; i += 32) {
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(dst + i),
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
+  }
+  for (; i < bytes; ++i) dst[i] = src[i];
+  _mm_sfence();
+}
+
 void TransposeAvx2(const float* x, int64_t rows, int64_t stride, int64_t cols, float* out,
                    int64_t out_stride) {
   TransposeTiled<8>(x, rows, stride, cols, out, out_stride, Transpose8);

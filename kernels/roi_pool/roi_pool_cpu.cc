@@ -7,6 +7,7 @@
 // the block.
 #include <algorithm>
 #include <cfloat>
+#include <vector>
 
 #include "channels_last_pool/channels_last_pool.h"
 #include "channels_last_pool/pool_rois.h"
@@ -22,6 +23,17 @@ namespace {
 // Bytes of a channel's run of bins in a task's output tile (see
 // PoolChannelsLast): one cache line.
 constexpr int64_t kTileBytes = 64;
+// Past kStreamBytes of Y in all, Y's lines cannot stay in cache: a task then
+// builds its block of Y (at most kStreamTaskBytes) in a buffer of its thread
+// and streams it out, so that the stores need not read Y's lines first.
+constexpr int64_t kStreamBytes = int64_t{32} << 20;
+constexpr int64_t kStreamTaskBytes = int64_t{1} << 20;
+
+template <typename T>
+std::vector<T>& ThreadOutput() {
+  thread_local std::vector<T> buffer;
+  return buffer;
+}
 
 template <typename T>
 struct RoIPoolPooling {
@@ -51,6 +63,15 @@ struct RoIPoolPooling {
     // would land in a different cache line.
     constexpr int64_t kTileBins = kTileBytes / static_cast<int64_t>(sizeof(T));
     alignas(64) T tile[kTileBins * kPoolBinMaxChannels];
+    const int64_t task = channels * layout.bins, bytes = static_cast<int64_t>(sizeof(T));
+    const bool stream = s.num_rois * layout.out_channels * layout.bins * bytes >= kStreamBytes &&
+                        task * bytes <= kStreamTaskBytes;
+    T* const y = out;
+    if (stream) {
+      std::vector<T>& buffer = ThreadOutput<T>();
+      if (buffer.size() < static_cast<size_t>(task)) buffer.resize(static_cast<size_t>(task));
+      out = buffer.data();
+    }
     for (int64_t b0 = 0; b0 < layout.bins; b0 += kTileBins) {
       const int64_t nb = std::min(kTileBins, layout.bins - b0);
       for (int64_t j = 0; j < nb; ++j) {
@@ -68,6 +89,7 @@ struct RoIPoolPooling {
       }
       Transpose(tile, nb, channels, channels, out + b0, layout.bins);
     }
+    if (stream) CopyStreaming(out, task, y);
   }
 
   void PoolChannelMajor(const Box& box, const T* image, int64_t c_begin, int64_t c_end,
