@@ -223,7 +223,9 @@ def dyadic(rng, shape, low, high, step, dtype):
     dict(n=3, cin=23, h=11, w=13, cout=29, k=(3, 3)),
     # one input channel, many outputs: K = 9 in one slice, Cout = 300 in many panels
     dict(n=1, cin=1, h=30, w=30, cout=300, k=(3, 3)),
-], ids=["gemm_tiles", "many_slices", "tails", "short_k"])
+    # 2x3 positions, too few tasks: the output channels are split across tasks too
+    dict(n=1, cin=5, h=2, w=3, cout=100, k=(3, 3)),
+], ids=["gemm_tiles", "many_slices", "tails", "short_k", "few_positions"])
 def test_blocking_is_exact(shape, dtype):
     rng = np.random.default_rng(9)
     n, cin, h, w, cout, (kh, kw) = (shape[k] for k in ("n", "cin", "h", "w", "cout", "k"))

@@ -107,12 +107,23 @@ void PackWeights(const WeightDims& d, const T* w, int64_t nr, A* packed, const P
     A* out = packed + static_cast<int64_t>(task) * kg * nr;
     const int64_t width = std::min(nr, opg - p * nr);
     const T* rows = w + (g * opg + p * nr) * kg;
-    // Along W's rows, each in its own order (channel-major), to B's (tap-major).
-    for (int64_t c = 0; c < cpg; ++c) {
+    // W's rows are channel-major, B's columns tap-major: a few channels at a
+    // time, every row's run of them (contiguous) into a tile in L1, then out
+    // to B one tap at a time (contiguous too).
+    constexpr int64_t kChannels = 8;
+    std::vector<A> tile(static_cast<size_t>(nr * kChannels * taps));
+    for (int64_t c0 = 0; c0 < cpg; c0 += kChannels) {
+      const int64_t cn = std::min(kChannels, cpg - c0);
+      for (int64_t j = 0; j < nr; ++j) {
+        for (int64_t e = 0; e < cn * taps; ++e) {
+          tile[j * kChannels * taps + e] = j < width ? Load<A>(rows[j * kg + c0 * taps + e]) : A(0);
+        }
+      }
       for (int64_t t = 0; t < taps; ++t) {
-        A* to = out + (t * cpg + c) * nr;
-        for (int64_t j = 0; j < width; ++j) to[j] = Load<A>(rows[j * kg + c * taps + t]);
-        for (int64_t j = width; j < nr; ++j) to[j] = A(0);
+        for (int64_t c = 0; c < cn; ++c) {
+          A* to = out + (t * cpg + c0 + c) * nr;
+          for (int64_t j = 0; j < nr; ++j) to[j] = tile[j * kChannels * taps + c * taps + t];
+        }
       }
     }
   });
@@ -121,6 +132,78 @@ void PackWeights(const WeightDims& d, const T* w, int64_t nr, A* packed, const P
 int64_t PackedSize(const WeightDims& d, int64_t nr) {
   return d.group * Blocks(d.out_channels / d.group, nr) * nr * d.in_per_group * d.kernel_h * d.kernel_w;
 }
+
+// What every task of one call shares, and one task: positions [q0, q0 +
+// rows) of all images, of group g, for the output channels of B's panels
+// [p0, p1) of that group.
+template <typename T>
+struct DeformTasks {
+  using A = typename Acc<T>::type;
+  const DeformConvShape& s;
+  const GemmKernel<A>& kern;
+  ColumnsFn<A> columns_fn;
+  const A* xl;      // channels-last X, then a row of zeros (ChannelsLastInput)
+  const A* packed;  // B of every group (PackWeights)
+  const T* offset;
+  const T* mask;
+  const T* bias;
+  T* y;
+
+  void Run(int64_t g, int64_t q0, int64_t rows, int64_t p0, int64_t p1) const {
+    const int64_t positions = s.out_height * s.out_width;
+    const int64_t taps = s.kernel_h * s.kernel_w, tap_rows = s.offset_group * taps;
+    const int64_t cpg = s.in_channels / s.group, opg = s.out_channels / s.group;
+    const int64_t kg = cpg * taps, panels = Blocks(opg, kern.nr);
+    const int64_t image = s.height * s.width * s.in_channels;
+    const A* zeros = xl + s.batch * image;
+    const int64_t mp = GemmPaddedRows(kern, rows), ldc = (p1 - p0) * kern.nr;
+    const int64_t o0 = p0 * kern.nr, o1 = std::min(opg, p1 * kern.nr);
+    std::vector<DeformCorners<A>> corners(static_cast<size_t>(rows * tap_rows));
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t n = (q0 + i) / positions, pos = (q0 + i) % positions;
+      for (int64_t r = 0; r < tap_rows; ++r) {
+        const DeformTap<A> t = DeformConvTap(s, offset, n, r, pos);
+        DeformCorners<A>& d = corners[i * tap_rows + r];
+        for (int k = 0; k < 4; ++k) {
+          d.corner[k] = t.index[k] >= 0 ? xl + n * image + t.index[k] * s.in_channels : zeros;
+          d.weight[k] = t.weight[k];
+        }
+        d.mask = DeformConvMask(s, mask, n, r, pos);
+      }
+    }
+    std::vector<A> a(static_cast<size_t>(mp * kern.kc)), c(static_cast<size_t>(mp * ldc));
+    const GemmPackedB<A> weights{packed + (g * panels + p0) * kg * kern.nr, kg * kern.nr};
+    GemmRows(kern, rows, kg, weights, p1 - p0, a.data(), c.data(), ldc, [&](int64_t k0, int64_t kc, A* slice) {
+      const DeformColumnsArgs<A> args{corners.data(), rows, tap_rows, taps,
+                                      cpg, s.in_channels / s.offset_group, g * cpg,
+                                      k0, kc, slice, kern.kc};
+      columns_fn(args);
+    });
+    // The products per output channel, then each channel's runs within one image.
+    std::vector<A> by_channel(static_cast<size_t>((o1 - o0) * rows));
+    Transpose(c.data(), rows, ldc, o1 - o0, by_channel.data(), rows);
+    std::vector<A> sums;  // float16: a run's sums before rounding
+    for (int64_t o = o0; o < o1; ++o) {
+      const int64_t oc = g * opg + o;
+      // torchvision adds the bias after the product (no bias: adds zero).
+      const A add = bias != nullptr ? Load<A>(bias[oc]) : A(0);
+      const A* v = by_channel.data() + (o - o0) * rows;
+      for (int64_t i = 0; i < rows;) {
+        const int64_t n = (q0 + i) / positions, pos = (q0 + i) % positions;
+        const int64_t run = std::min(rows - i, positions - pos);
+        T* out = y + (n * s.out_channels + oc) * positions + pos;
+        if constexpr (std::is_same_v<T, Half>) {
+          sums.resize(static_cast<size_t>(run));
+          for (int64_t j = 0; j < run; ++j) sums[j] = v[i + j] + add;
+          NarrowToHalves(sums.data(), out, run);
+        } else {
+          for (int64_t j = 0; j < run; ++j) out[j] = v[i + j] + add;
+        }
+        i += run;
+      }
+    }
+  }
+};
 
 }  // namespace
 
@@ -155,15 +238,12 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
   if (total == 0 || s.out_channels == 0) return;
   const GemmKernel<A> kern = ActiveGemmKernel<A>();
   const ColumnsFn<A> columns_fn = ActiveColumns<A>();
-  const int64_t taps = s.kernel_h * s.kernel_w, tap_rows = s.offset_group * taps;
   const int64_t cpg = s.in_channels / s.group, opg = s.out_channels / s.group;
-  const int64_t kg = cpg * taps, panels = Blocks(opg, kern.nr), ldc = panels * kern.nr;
-  const int64_t image = s.height * s.width * s.in_channels;
+  const int64_t panels = Blocks(opg, kern.nr), ldc = panels * kern.nr;
 
   std::unique_ptr<A[]> owned_x, owned_w;
   std::unique_ptr<T[]> owned_half;
   const A* xl = ChannelsLastInput(s, x, parallel_for, scratch, &owned_x, &owned_half);
-  const A* zeros = xl + s.batch * image;
   const WeightDims dims{s.out_channels, cpg, s.kernel_h, s.kernel_w, s.group};
   const A* packed = nullptr;
   if (packed_w != nullptr && packed_w->out_channels == dims.out_channels &&
@@ -181,61 +261,23 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
   // Tasks of whole register blocks of positions, at most kBlockRows and a
   // task's products within kBlockBytes, enough of them for the pool, and all
   // within one register block of the same size: ORT hands each thread a run
-  // of tasks, and one short task would leave a thread idle.
+  // of tasks, and one short task would leave a thread idle. When the
+  // positions make too few tasks (a small map), the output channels are
+  // split as well; each part then samples its positions again.
   const int64_t row_blocks = Blocks(total, kern.mr);
   const int64_t most_rows = std::max<int64_t>(
       kern.mr, std::min(kBlockRows, kBlockBytes / (ldc * static_cast<int64_t>(sizeof(A)))));
   const int64_t blocks = std::min(row_blocks, std::max(kTasks, Blocks(row_blocks, most_rows / kern.mr)));
-
-  parallel_for(static_cast<size_t>(s.group * blocks), [&](size_t task) {
-    const int64_t g = static_cast<int64_t>(task) / blocks, block = static_cast<int64_t>(task) % blocks;
+  const int64_t parts = std::min(panels, Blocks(kTasks, s.group * blocks));
+  const int64_t per_part = Blocks(panels, parts);
+  const int64_t splits = Blocks(panels, per_part);
+  const DeformTasks<T> tasks{s, kern, columns_fn, xl, packed, offset, mask, bias, y};
+  parallel_for(static_cast<size_t>(s.group * blocks * splits), [&](size_t t) {
+    const int64_t task = static_cast<int64_t>(t);
+    const int64_t g = task / (blocks * splits), block = task / splits % blocks, part = task % splits;
     const int64_t q0 = block * row_blocks / blocks * kern.mr;
-    const int64_t rows = std::min((block + 1) * row_blocks / blocks * kern.mr, total) - q0;
-    const int64_t mp = GemmPaddedRows(kern, rows);
-    std::vector<DeformCorners<A>> corners(static_cast<size_t>(rows * tap_rows));
-    for (int64_t i = 0; i < rows; ++i) {
-      const int64_t n = (q0 + i) / positions, pos = (q0 + i) % positions;
-      for (int64_t r = 0; r < tap_rows; ++r) {
-        const DeformTap<A> t = DeformConvTap(s, offset, n, r, pos);
-        DeformCorners<A>& d = corners[i * tap_rows + r];
-        for (int k = 0; k < 4; ++k) {
-          d.corner[k] = t.index[k] >= 0 ? xl + n * image + t.index[k] * s.in_channels : zeros;
-          d.weight[k] = t.weight[k];
-        }
-        d.mask = DeformConvMask(s, mask, n, r, pos);
-      }
-    }
-    std::vector<A> a(static_cast<size_t>(mp * kern.kc)), c(static_cast<size_t>(mp * ldc));
-    const GemmPackedB<A> weights{packed + g * panels * kg * kern.nr, kg * kern.nr};
-    GemmRows(kern, rows, kg, weights, panels, a.data(), c.data(), ldc, [&](int64_t k0, int64_t kc, A* slice) {
-      const DeformColumnsArgs<A> args{corners.data(), rows, tap_rows, taps,
-                                      cpg, s.in_channels / s.offset_group, g * cpg,
-                                      k0, kc, slice, kern.kc};
-      columns_fn(args);
-    });
-    // The products per output channel, then each channel's runs within one image.
-    std::vector<A> by_channel(static_cast<size_t>(opg * rows));
-    Transpose(c.data(), rows, ldc, opg, by_channel.data(), rows);
-    std::vector<A> sums;  // float16: a run's sums before rounding
-    for (int64_t o = 0; o < opg; ++o) {
-      const int64_t oc = g * opg + o;
-      // torchvision adds the bias after the product (no bias: adds zero).
-      const A add = bias != nullptr ? Load<A>(bias[oc]) : A(0);
-      const A* v = by_channel.data() + o * rows;
-      for (int64_t i = 0; i < rows;) {
-        const int64_t n = (q0 + i) / positions, pos = (q0 + i) % positions;
-        const int64_t run = std::min(rows - i, positions - pos);
-        T* out = y + (n * s.out_channels + oc) * positions + pos;
-        if constexpr (std::is_same_v<T, Half>) {
-          sums.resize(static_cast<size_t>(run));
-          for (int64_t j = 0; j < run; ++j) sums[j] = v[i + j] + add;
-          NarrowToHalves(sums.data(), out, run);
-        } else {
-          for (int64_t j = 0; j < run; ++j) out[j] = v[i + j] + add;
-        }
-        i += run;
-      }
-    }
+    const int64_t q1 = std::min((block + 1) * row_blocks / blocks * kern.mr, total);
+    tasks.Run(g, q0, q1 - q0, part * per_part, std::min(panels, (part + 1) * per_part));
   });
 }
 
