@@ -1,7 +1,8 @@
 // A cache-blocked matrix product for the CPU kernels, C = A * B, built the
 // GotoBLAS way, with A made by the caller slice by slice:
-// - B [k, n] comes packed in panels of nr columns (`GemmPackedB`), made once
-//   per call and read by every block of rows;
+// - B [k, n] comes packed in panels of nr columns (`GemmPackedB`), made
+//   ahead (once per call, or once per session for a constant operand) and
+//   read by every block of rows;
 // - a caller cuts C into blocks of rows that share nothing and hands them to
 //   ParallelFor; a block (GemmRows) walks k in slices of kc, has the caller
 //   write its rows of A's slice (the deformable im2col samples straight into

@@ -3,17 +3,19 @@
 //
 // 1. The input goes channels-last once, in the accumulation type, so that a
 //    tap's four corners are runs of contiguous channels (no gathers).
-// 2. Each group's weights are packed once as the GEMM's right operand
+// 2. Each group's weights are packed as the GEMM's right operand
 //    (common/gemm.h): B_g[k, o] = W[g * Cout/group + o, c, tap] with the rows
 //    tap-major, k = tap * Cin/group + c, so that a run of k is a run of
-//    channels of one tap.
-// 3. One task per (group, block of output positions, across images): the
-//    corners, weights and mask of every tap of its positions, computed once;
-//    then GemmRows, whose k slices of the left operand (one row per position)
-//    the column step samples straight from the channels-last input; then the
-//    block's products, transposed, go to Y with the bias added.
+//    channels of one tap. Once per call, or, for a constant W, once when the
+//    session creates the kernel (PackDeformConvW).
+// 3. One task per (group, block of output positions, across images, and on
+//    a small map part of the output channels): the corners, weights and mask
+//    of every tap of its positions, computed once; then GemmRows, whose k
+//    slices of the left operand (one row per position) the column step
+//    samples straight from the channels-last input; then the block's
+//    products, transposed, go to Y with the bias added.
 // Every output is one task's, summed in one fixed order: the thread count
-// does not change a bit. Steps 3's sampling and products run the vector code
+// does not change a bit. Step 3's sampling and products run the vector code
 // of the active level (common/cpu_isa.h).
 #include <algorithm>
 #include <cstdint>
