@@ -104,27 +104,28 @@ void PackWeights(const WeightDims& d, const T* w, int64_t nr, A* packed, const P
   const int64_t taps = d.kernel_h * d.kernel_w, cpg = d.in_per_group;
   const int64_t opg = d.out_channels / d.group, panels = Blocks(opg, nr);
   const int64_t kg = cpg * taps;
+  // W's rows are channel-major, B's rows tap-major: a few channels of the
+  // panel's W rows (contiguous runs) transposed into a tile in L1, whose
+  // rows are then B's rows, each copied to its place (contiguous too).
+  const int64_t chunk = std::max<int64_t>(1, 128 / taps);
   parallel_for(static_cast<size_t>(d.group * panels), [&](size_t task) {
     const int64_t g = static_cast<int64_t>(task) / panels, p = static_cast<int64_t>(task) % panels;
     A* out = packed + static_cast<int64_t>(task) * kg * nr;
     const int64_t width = std::min(nr, opg - p * nr);
     const T* rows = w + (g * opg + p * nr) * kg;
-    // W's rows are channel-major, B's columns tap-major: a few channels at a
-    // time, every row's run of them (contiguous) into a tile in L1, then out
-    // to B one tap at a time (contiguous too).
-    constexpr int64_t kChannels = 8;
-    std::vector<A> tile(static_cast<size_t>(nr * kChannels * taps));
-    for (int64_t c0 = 0; c0 < cpg; c0 += kChannels) {
-      const int64_t cn = std::min(kChannels, cpg - c0);
-      for (int64_t j = 0; j < nr; ++j) {
-        for (int64_t e = 0; e < cn * taps; ++e) {
-          tile[j * kChannels * taps + e] = j < width ? Load<A>(rows[j * kg + c0 * taps + e]) : A(0);
-        }
-      }
-      for (int64_t t = 0; t < taps; ++t) {
-        for (int64_t c = 0; c < cn; ++c) {
+    std::vector<T> tile(static_cast<size_t>(chunk * taps * nr), T());  // columns past width stay 0
+    for (int64_t c0 = 0; c0 < cpg; c0 += chunk) {
+      const int64_t cn = std::min(chunk, cpg - c0);
+      Transpose(rows + c0 * taps, width, kg, cn * taps, tile.data(), nr);
+      for (int64_t c = 0; c < cn; ++c) {
+        for (int64_t t = 0; t < taps; ++t) {
+          const T* from = tile.data() + (c * taps + t) * nr;
           A* to = out + (t * cpg + c0 + c) * nr;
-          for (int64_t j = 0; j < nr; ++j) to[j] = tile[j * kChannels * taps + c * taps + t];
+          if constexpr (std::is_same_v<T, A>) {
+            std::copy(from, from + nr, to);
+          } else {
+            WidenHalves(from, to, nr);
+          }
         }
       }
     }
