@@ -34,3 +34,15 @@ def test_an_output_too_large_for_the_cache_is_streamed_with_the_same_values(dtyp
     x = OP.feature(rng, 2, 251, 19, 25, 7, 7, dtype)
     assert k * 251 * 49 * np.dtype(dtype).itemsize >= 32 << 20
     OP.check(x, random_rois(rng, k, 2, 16 * 25, dtype), 7, 7, 1 / 16)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_a_map_too_large_for_the_cache_is_copied_in_blocks_of_channels_with_the_same_values(dtype):
+    # An image of more than 8 MiB is copied channels-last in blocks of 256
+    # bytes of channels (float16 128, float32 64, float64 32), pooled a block
+    # at a time. 131 channels: whole blocks and a tail of 3 in every dtype; two
+    # images, rois on both, covering enough of the maps for the copy to pay.
+    rng = np.random.default_rng(15)
+    x = OP.feature(rng, 2, 131, 160, 210, 7, 7, dtype)
+    assert x[0].nbytes > 8 << 20
+    OP.check(x, random_rois(rng, 60, 2, 4 * 210, dtype), 7, 7, 1 / 4)

@@ -6,12 +6,14 @@
 //   PoolLayout layout;
 //   Box MakeBox(const A* roi) const;      // roi: batch index, x1, y1, x2, y2
 //   double Covered(const Box&) const;     // pixels of the map it reads, clipped
-//   void PoolChannelsLast(const Box&, const T* image, int64_t c0, int64_t channels,
-//                         T* out) const;
+//   void PoolChannelsLast(const Box&, const T* image, int64_t pixel_stride, int64_t c0,
+//                         int64_t channels, T* out) const;
 //   void PoolChannelMajor(const Box&, const T* image, int64_t c_begin, int64_t c_end,
 //                         T* out) const;
-// `image` is the roi's image, in the channels-last copy or in X; `out` is the
-// first output channel's first bin.
+// `image` is the roi's image, in X or in the channels-last copy (pixels
+// `pixel_stride` apart there, and c0 counted from the pixel's first value:
+// the copy may hold only a block of the channels, see PlainCopyBlock); `out`
+// is the first output channel's first bin.
 #pragma once
 
 #include <algorithm>
@@ -86,8 +88,9 @@ double PoolBinsArea(const Box& box, int64_t oh, int64_t ow, const RoIPoolingShap
 }
 
 // Pools every roi into y. When the rois, together, cover enough of the map
-// (WorthChannelsLast), the map is copied channels-last once and each task is
-// a (roi, block of op.block output channels), the rois taken in RoiOrder;
+// (WorthChannelsLast), the map is copied channels-last once (in blocks of
+// channels if PlainCopyBlock says so) and each task is a (block of the copy,
+// roi, op.block output channels of the block), the rois taken in RoiOrder;
 // otherwise the channel-major path reads X in place, split as roi_tasks.h
 // says. Both paths give the same bits (channels_last_pool.h). The copy is
 // taken from `scratch` (ORT's arena, through the binding) when it has one.
@@ -108,8 +111,9 @@ void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois,
     if (box.finite) covered += op.Covered(box);
   }
   // Loads roi k and pools channels [c_begin, c_end) of it from `map` (X or
-  // the copy) with `pool`; a roi with non-finite coordinates gives zeros.
-  auto pool_roi = [&](int64_t k, int64_t c_begin, int64_t c_end, const T* map,
+  // the copy, images `image` apart) with `pool`; a roi with non-finite
+  // coordinates gives zeros.
+  auto pool_roi = [&](int64_t k, int64_t c_begin, int64_t c_end, const T* map, int64_t image,
                       const auto& pool) {
     T* out = y + k * roi_size + c_begin * layout.bins;
     A roi[5];
@@ -119,29 +123,46 @@ void PoolRois(const Op& op, const RoIPoolingShape& s, const T* x, const T* rois,
       std::fill(out, out + (c_end - c_begin) * layout.bins, Store<T>(A(0)));
       return;
     }
-    pool(box, map + static_cast<int64_t>(roi[0]) * image_size, out);
+    pool(box, map + static_cast<int64_t>(roi[0]) * image, out);
   };
 
   if (!WorthChannelsLast(covered, s)) {
     ForEachRoiChannelBlock(s.num_rois, layout.out_channels, parallel_for,
                            [&](int64_t k, int64_t c_begin, int64_t c_end) {
-      pool_roi(k, c_begin, c_end, x, [&](const Box& box, const T* image, T* out) {
+      pool_roi(k, c_begin, c_end, x, image_size, [&](const Box& box, const T* image, T* out) {
         op.PoolChannelMajor(box, image, c_begin, c_end, out);
       });
     });
     return;
   }
+  // Tasks: block of the copy, then roi in RoiOrder, then op.block output
+  // channels; the copy is one block (the whole pixel) unless PlainCopyBlock
+  // cuts RoIPool's plain one.
+  const int64_t plane = s.height * s.width;
+  const int64_t cb = layout.copy_bins == 1 ? PlainCopyBlock<T>(s) : layout.out_channels;
+  const bool cut = cb < layout.out_channels;
   std::unique_ptr<T[]> owned;
   T* const map = TakeHostScratch<T>(scratch, static_cast<size_t>(image_size * s.batch), &owned);
-  ToChannelsLast(x, s, layout.copy_bins, map, parallel_for);
+  if (cut) {
+    ToChannelsLast(x, s.batch, s.channels, s.height, s.width, 0, s.channels, cb, nullptr, map,
+                   parallel_for);
+  } else {
+    ToChannelsLast(x, s, layout.copy_bins, map, parallel_for);
+  }
   const std::vector<int64_t> order = RoiOrder(rois, s.num_rois);
-  const int64_t blocks = (layout.out_channels + layout.block - 1) / layout.block;
-  parallel_for(static_cast<size_t>(s.num_rois * blocks), [&](size_t t) {
-    const int64_t k = order[static_cast<int64_t>(t) / blocks];
-    const int64_t c0 = (static_cast<int64_t>(t) % blocks) * layout.block;
-    const int64_t c1 = std::min(layout.out_channels, c0 + layout.block);
-    pool_roi(k, c0, c1, map, [&](const Box& box, const T* image, T* out) {
-      op.PoolChannelsLast(box, image, c0, c1 - c0, out);
+  const int64_t copy_blocks = (layout.out_channels + cb - 1) / cb;
+  const int64_t per_roi = (cb + layout.block - 1) / layout.block;
+  parallel_for(static_cast<size_t>(copy_blocks * s.num_rois * per_roi), [&](size_t task) {
+    const int64_t t = static_cast<int64_t>(task);
+    const int64_t j = t / (s.num_rois * per_roi), k = order[t / per_roi % s.num_rois];
+    const int64_t b0 = j * cb, b1 = std::min(layout.out_channels, b0 + cb);
+    const int64_t c0 = b0 + t % per_roi * layout.block, c1 = std::min(b1, c0 + layout.block);
+    if (c0 >= c1) return;
+    // A pixel of block j: its b1 - b0 channels when cut, else all of X's.
+    const int64_t pixel = cut ? b1 - b0 : s.channels;
+    pool_roi(k, c0, c1, map + j * s.batch * plane * cb, plane * pixel,
+             [&](const Box& box, const T* image, T* out) {
+      op.PoolChannelsLast(box, image, pixel, c0 - b0, c1 - c0, out);
     });
   });
 }

@@ -72,8 +72,8 @@ struct PSRoIAlignPooling {
     return w;
   }
 
-  void PoolChannelsLast(const Box& box, const T* image, int64_t c0, int64_t channels,
-                        T* out) const {
+  void PoolChannelsLast(const Box& box, const T* image, int64_t pixel_stride, int64_t c0,
+                        int64_t channels, T* out) const {
     const RoiWeights<A>& w = Weights(box);
     for (int64_t ph = 0; ph < p.output_height; ++ph) {
       const size_t r0 = w.rows.offset[ph], r1 = w.rows.offset[ph + 1];
@@ -84,8 +84,8 @@ struct PSRoIAlignPooling {
         weighted_bin(WeightedBin<T>{
             image + b * layout.out_channels + c0, w.rows.index.data() + r0,
             w.rows.weight.data() + r0, static_cast<int64_t>(r1 - r0), w.cols.index.data() + q0,
-            w.cols.weight.data() + q0, static_cast<int64_t>(q1 - q0), s.width * s.channels,
-            s.channels, channels, box.count, out + b, layout.bins});
+            w.cols.weight.data() + q0, static_cast<int64_t>(q1 - q0), s.width * pixel_stride,
+            pixel_stride, channels, box.count, out + b, layout.bins});
       }
     }
   }

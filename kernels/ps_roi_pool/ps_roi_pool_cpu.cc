@@ -40,16 +40,16 @@ struct PSRoIPoolPooling {
     ForEachPoolBin(box, p.output_height, p.output_width, s, PSRoIPoolBinRange<A>, fn);
   }
 
-  void PoolChannelsLast(const Box& box, const T* image, int64_t c0, int64_t channels,
-                        T* out) const {
+  void PoolChannelsLast(const Box& box, const T* image, int64_t pixel_stride, int64_t c0,
+                        int64_t channels, T* out) const {
     ForEachBin(box, [&](int64_t ph, int64_t pw, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
       const int64_t b = ph * p.output_width + pw;
       if (h1 <= h0 || w1 <= w0) {
         for (int64_t c = 0; c < channels; ++c) out[c * layout.bins + b] = Store<T>(A(0));
         return;
       }
-      mean_bin(PoolBin<T>{image + (h0 * s.width + w0) * s.channels + b * layout.out_channels + c0,
-                          h1 - h0, w1 - w0, s.width * s.channels, s.channels, channels, out + b,
+      mean_bin(PoolBin<T>{image + (h0 * s.width + w0) * pixel_stride + b * layout.out_channels + c0,
+                          h1 - h0, w1 - w0, s.width * pixel_stride, pixel_stride, channels, out + b,
                           layout.bins});
     });
   }

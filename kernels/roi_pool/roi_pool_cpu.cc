@@ -56,8 +56,8 @@ struct RoIPoolPooling {
     return PoolBinsArea(box, p.output_height, p.output_width, s, RoIPoolBinRange<A>);
   }
 
-  void PoolChannelsLast(const Box& box, const T* image, int64_t c0, int64_t channels,
-                        T* out) const {
+  void PoolChannelsLast(const Box& box, const T* image, int64_t pixel_stride, int64_t c0,
+                        int64_t channels, T* out) const {
     // A few bins' results go to a tile first, channels innermost, then to
     // the output a run of bins per channel: written straight, every value
     // would land in a different cache line.
@@ -84,8 +84,8 @@ struct RoIPoolPooling {
           std::fill(o, o + channels, Store<T>(A(0)));
           continue;
         }
-        max_bin(PoolBin<T>{image + (h0 * s.width + w0) * s.channels + c0, h1 - h0, w1 - w0,
-                           s.width * s.channels, s.channels, channels, o, 1});
+        max_bin(PoolBin<T>{image + (h0 * s.width + w0) * pixel_stride + c0, h1 - h0, w1 - w0,
+                           s.width * pixel_stride, pixel_stride, channels, o, 1});
       }
       Transpose(tile, nb, channels, channels, out + b0, layout.bins);
     }
