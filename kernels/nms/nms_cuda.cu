@@ -34,11 +34,35 @@ __global__ void NmsMaskKernel(const A* sorted, const int64_t* classes, int64_t n
   ORT_ROI_GRID_STRIDE(i, threads) { NmsMaskThread(sorted, classes, n, threshold, chunk, mask, i); }
 }
 
-// One warp: see NmsReduceChunk.
-__global__ void NmsReduceKernel(const uint64_t* mask, NmsChunk chunk, const int64_t* order,
-                                uint64_t* removed, int64_t* keep, int64_t* count) {
-  const int lane = static_cast<int>(threadIdx.x);
-  NmsReduceChunk(mask, chunk, order, removed, keep, count, lane, lane + 1, [] { __syncwarp(); });
+// One block of kNmsReduceThreads threads, the chunk's rows 64 at a time:
+// see nms_cuda_body.h's greedy pass.
+__global__ void __launch_bounds__(kNmsReduceThreads)
+    NmsReduceKernel(const uint64_t* mask, NmsChunk chunk, const int64_t* order, uint64_t* removed,
+                    int64_t* keep, int64_t* count) {
+  __shared__ uint64_t diagonal[kNmsBlock];
+  __shared__ uint64_t kept;
+  const int t = static_cast<int>(threadIdx.x);
+  int64_t kept_before = *count;  // read by all before thread 0 writes it, past the barriers
+  const int64_t row_end = chunk.row_begin + chunk.rows;
+  if (t < kNmsBlock) diagonal[t] = NmsDiagonalWord(mask, chunk, chunk.first_block, t);
+  for (int64_t block = chunk.first_block; block * kNmsBlock < row_end; ++block) {
+    // Orders the diagonal, and the block before's writes to `removed`,
+    // before this block's decision reads them.
+    __syncthreads();
+    if (t == 0) kept = NmsKeptInBlock(diagonal, removed[block], NmsRowsInBlock(chunk, block));
+    __syncthreads();
+    const uint64_t block_kept = kept;
+    // The next block's diagonal: thread 0 is done with this one.
+    if (t < kNmsBlock && (block + 1) * kNmsBlock < row_end) {
+      diagonal[t] = NmsDiagonalWord(mask, chunk, block + 1, t);
+    }
+    if (block_kept != 0) {
+      NmsApplyBlockThread<kNmsReduceThreads>(mask, chunk, block, block_kept, kept_before, order,
+                                             keep, removed, t);
+    }
+    kept_before += NmsPopCount(block_kept);
+  }
+  if (t == 0) *count = kept_before;
 }
 
 // The scratch of one call, laid out on `layout` (see ScratchLayout).
@@ -109,7 +133,8 @@ Status NmsCudaLaunch(const NmsParams& p, int64_t n, const T* boxes, const T* sco
     const int64_t threads = NmsMaskThreads(chunk);
     NmsMaskKernel<<<Blocks(threads), kThreadsPerBlock, 0, s>>>(
         b.sorted, b.sorted_classes, n, threshold, chunk, b.mask, threads);
-    NmsReduceKernel<<<1, kNmsLanes, 0, s>>>(b.mask, chunk, b.order, b.removed, b.keep, b.count);
+    NmsReduceKernel<<<1, kNmsReduceThreads, 0, s>>>(b.mask, chunk, b.order, b.removed, b.keep,
+                                                    b.count);
   }
   out->keep = b.keep;
   out->count = b.count;

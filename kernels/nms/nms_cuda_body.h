@@ -25,7 +25,6 @@
 namespace ort_roi {
 
 constexpr int64_t kNmsBlock = 64;  // boxes per mask word
-constexpr int kNmsLanes = 32;      // threads of the warp that runs the greedy pass
 constexpr int64_t kNmsMaskChunkBytes = int64_t{64} << 20;
 
 ORT_ROI_HD int64_t NmsColBlocks(int64_t n) { return (n + kNmsBlock - 1) / kNmsBlock; }
@@ -147,46 +146,99 @@ ORT_ROI_HD void NmsMaskThread(const A* sorted, const int64_t* classes, int64_t n
 // ---- greedy pass ---------------------------------------------------------
 
 // The greedy pass over the chunk's rows, in order: a row not yet removed is
-// kept (its box index order[row] appended to keep at *count) and removes
-// every box its mask row marks. `removed` (NmsColBlocks(n) words) and
-// *count carry over from chunk to chunk.
+// kept (its box index order[row] appended to keep) and removes every box its
+// mask row marks. `removed` (NmsColBlocks(n) words) and the count of kept
+// boxes carry over from chunk to chunk.
 //
-// Run by the kNmsLanes threads of one warp. Rows go by blocks of 64: every
-// lane holds the removed word of the current block in a register (`cur`),
-// so a removed row costs no memory access and a kept row adds its own
-// block's word to `cur`; the words of later blocks are shared out among the
-// lanes, lane l owning j = block + 1 + l (mod kNmsLanes) for the whole
-// block, so no two lanes write one word. sync() (the warp's __syncwarp on
-// the device, nothing on the host) comes before each block reads its word.
-// A thread runs lanes [lane_begin, lane_end): its own lane on the device,
-// all of them in turn on the host. Lane 0 appends to keep and owns *count.
-template <typename Sync>
-ORT_ROI_HD void NmsReduceChunk(const uint64_t* mask, const NmsChunk& chunk, const int64_t* order,
-                               uint64_t* removed, int64_t* keep, int64_t* count, int lane_begin,
-                               int lane_end, const Sync& sync) {
-  const bool writer = lane_begin == 0;
-  const int64_t col_blocks = chunk.first_block + chunk.width;
-  const int64_t row_end = chunk.row_begin + chunk.rows;
-  int64_t kept = writer ? *count : 0;
-  // The chunk starts at a block boundary: chunk_rows is a multiple of 64.
-  for (int64_t block = chunk.first_block; block * kNmsBlock < row_end; ++block) {
-    sync();
-    uint64_t cur = removed[block];
-    const int64_t block_end = row_end < (block + 1) * kNmsBlock ? row_end : (block + 1) * kNmsBlock;
-    for (int64_t i = block * kNmsBlock; i < block_end; ++i) {
-      if ((cur >> (i - block * kNmsBlock)) & 1) continue;
-      if (writer) keep[kept++] = order[i];
-      // Row i's word j is at row[j - first_block].
-      const uint64_t* row = mask + (i - chunk.row_begin) * chunk.width;
-      cur |= row[block - chunk.first_block];
-      for (int lane = lane_begin; lane < lane_end; ++lane) {
-        for (int64_t j = block + 1 + lane; j < col_blocks; j += kNmsLanes) {
-          removed[j] |= row[j - chunk.first_block];
-        }
-      }
-    }
+// One block of kNmsReduceThreads threads runs it, 64 rows (one word) at a
+// time, in three steps with a barrier between them:
+// 1. threads 0..63 load the block's diagonal: word `block` of each of its
+//    rows (NmsDiagonalWord); on the device, during step 3 of the block
+//    before, so that the load's latency hides behind that step's;
+// 2. one thread decides which of the 64 rows are kept (NmsKeptInBlock): a
+//    row's fate depends only on removed[block], final once the blocks
+//    before it are done, and on the diagonal words of the kept rows before
+//    it, so this is the whole sequential part, on registers;
+// 3. every thread (NmsApplyBlockThread) appends its kept row, if any, and
+//    ORs the kept rows' words into the later words of `removed` that it
+//    owns (word j: thread (j - block - 1) mod threads), loading up to
+//    kNmsLoadsInFlight mask words before it ORs any, so that their latencies
+//    overlap.
+// A box is removed by the same rows as in the one-row-at-a-time loop, so
+// the same boxes are kept in the same order. The host runs each step over
+// all threads in turn (kernels/testing/host_nms.h), as the device runs them
+// between its barriers.
+constexpr int kNmsReduceThreads = 256;
+constexpr int kNmsLoadsInFlight = 16;
+
+// Row `block * 64 + t`'s word `block`, or 0 past the chunk's rows.
+ORT_ROI_HD uint64_t NmsDiagonalWord(const uint64_t* mask, const NmsChunk& chunk, int64_t block,
+                                    int64_t t) {
+  const int64_t row = block * kNmsBlock + t;
+  if (row >= chunk.row_begin + chunk.rows) return 0;
+  return mask[(row - chunk.row_begin) * chunk.width + (block - chunk.first_block)];
+}
+
+// The chunk's rows in block `block`: 64, fewer only in the last block.
+ORT_ROI_HD int64_t NmsRowsInBlock(const NmsChunk& chunk, int64_t block) {
+  const int64_t end = chunk.row_begin + chunk.rows, begin = block * kNmsBlock;
+  return end - begin < kNmsBlock ? end - begin : kNmsBlock;
+}
+
+// Bit t set when row block * 64 + t (t < rows, the block's rows in the
+// chunk) is kept, given the block's word of `removed` and its diagonal.
+ORT_ROI_HD uint64_t NmsKeptInBlock(const uint64_t* diagonal, uint64_t removed_word, int64_t rows) {
+  uint64_t cur = removed_word, kept = 0;
+  // No branch: the diagonal's loads do not wait for the decisions before them.
+  for (int64_t t = 0; t < rows; ++t) {
+    const uint64_t take = ~(cur >> t) & 1;
+    kept |= take << t;
+    cur |= diagonal[t] & (uint64_t{0} - take);
   }
-  if (writer) *count = kept;
+  return kept;
+}
+
+ORT_ROI_HD int NmsPopCount(uint64_t v) {
+#if defined(__CUDA_ARCH__)
+  return __popcll(v);
+#else
+  return __builtin_popcountll(v);
+#endif
+}
+
+// Thread t of `threads` after the block's rows are decided: `kept` from
+// NmsKeptInBlock, `kept_before` the count of rows kept before this block.
+template <int kThreads>
+ORT_ROI_HD void NmsApplyBlockThread(const uint64_t* mask, const NmsChunk& chunk, int64_t block,
+                                    uint64_t kept, int64_t kept_before, const int64_t* order,
+                                    int64_t* keep, uint64_t* removed, int t) {
+  if (t < kNmsBlock && ((kept >> t) & 1)) {
+    const int64_t below = NmsPopCount(kept & ((uint64_t{1} << t) - 1));
+    keep[kept_before + below] = order[block * kNmsBlock + t];
+  }
+  const int64_t col_blocks = chunk.first_block + chunk.width;
+  // The block's first row; word j of its row u at rows[u * width + j - first_block].
+  const uint64_t* rows = mask + (block * kNmsBlock - chunk.row_begin) * chunk.width;
+  for (int64_t j = block + 1 + t; j < col_blocks; j += kThreads) {
+    uint64_t word = removed[j];
+    for (int b0 = 0; b0 < kNmsBlock; b0 += kNmsLoadsInFlight) {
+      const uint64_t group = kept >> b0;
+      if ((group & ((uint64_t{1} << kNmsLoadsInFlight) - 1)) == 0) continue;
+      uint64_t v[kNmsLoadsInFlight];
+      // Loads first, then the ORs: no load waits for another's result.
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+      for (int u = 0; u < kNmsLoadsInFlight; ++u) {
+        v[u] = ((group >> u) & 1) ? rows[(b0 + u) * chunk.width + (j - chunk.first_block)] : 0;
+      }
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+      for (int u = 0; u < kNmsLoadsInFlight; ++u) word |= v[u];
+    }
+    removed[j] = word;
+  }
 }
 
 }  // namespace ort_roi

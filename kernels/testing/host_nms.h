@@ -49,8 +49,19 @@ void HostGridNms(const NmsParams& p, int64_t n, const T* boxes, const T* scores,
       NmsMaskThread(sorted.data(), classes != nullptr ? sorted_classes.data() : nullptr, n,
                     threshold, chunk, mask.data(), i);
     });
-    NmsReduceChunk(mask.data(), chunk, order.data(), removed.data(), keep, count, 0, kNmsLanes,
-                   [] {});
+    // NmsReduceKernel's steps, each over all its threads, barrier to barrier.
+    for (int64_t block = chunk.first_block; block * kNmsBlock < row + chunk.rows; ++block) {
+      uint64_t diagonal[kNmsBlock];
+      for (int t = 0; t < kNmsBlock; ++t) diagonal[t] = NmsDiagonalWord(mask.data(), chunk, block, t);
+      const uint64_t kept = NmsKeptInBlock(diagonal, removed[block], NmsRowsInBlock(chunk, block));
+      if (kept != 0) {
+        for (int t = 0; t < kNmsReduceThreads; ++t) {
+          NmsApplyBlockThread<kNmsReduceThreads>(mask.data(), chunk, block, kept, *count,
+                                                 order.data(), keep, removed.data(), t);
+        }
+      }
+      *count += NmsPopCount(kept);
+    }
   }
 }
 
