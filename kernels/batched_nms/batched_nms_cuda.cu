@@ -19,9 +19,18 @@ __global__ void ClassMaxPartialKernel(const T* values, int64_t count, int64_t pa
   ORT_ROI_GRID_STRIDE(t, partials) { ClassMaxPartialThread(values, count, partials, partial, t); }
 }
 
+// One block of kClassStepThreads threads.
 template <typename T>
-__global__ void ClassStepKernel(const T* partial, int64_t partials, T* step) {
-  ClassStepThread(partial, partials, step);
+__global__ void __launch_bounds__(kClassStepThreads)
+    ClassStepKernel(const T* partial, int64_t partials, T* step) {
+  __shared__ T maxima[kClassStepThreads];
+  const int t = static_cast<int>(threadIdx.x);
+  maxima[t] = ClassStepGatherThread(partial, partials, t);
+  for (int half = kClassStepThreads / 2; half > 0; half /= 2) {
+    __syncthreads();
+    if (t < half) ClassStepFoldThread(maxima, half, t);
+  }
+  if (t == 0) *step = ClassStepOf(maxima[0]);
 }
 
 template <typename T>
@@ -76,7 +85,7 @@ Status BatchedNmsCuda(const BatchedNmsParams& p, int64_t num_boxes, const T* box
     const int64_t partials = ClassMaxPartials(4 * n);
     ClassMaxPartialKernel<<<Blocks(partials), kThreadsPerBlock, 0, s>>>(boxes, 4 * n, partials,
                                                                        b.partial);
-    ClassStepKernel<<<1, 1, 0, s>>>(b.partial, partials, b.step);
+    ClassStepKernel<<<1, kClassStepThreads, 0, s>>>(b.partial, partials, b.step);
     OffsetBoxKernel<<<Blocks(n), kThreadsPerBlock, 0, s>>>(boxes, idxs, b.step, b.shifted, n);
     ORT_ROI_RETURN_IF_ERROR(CudaStatus(kOp, cudaGetLastError()));
     ORT_ROI_RETURN_IF_ERROR(

@@ -4,7 +4,7 @@
 // (kernels/testing/host_grid_batched_nms.cc).
 //
 // The coordinate trick: boxes.max() as a two-step reduction (partial maxima,
-// then one thread folds them and adds 1), then each box offset by its class
+// then one block folds them and adds 1), then each box offset by its class
 // (class_offset.h, torch's rounding). The per-class paths are NMS with
 // classes (nms_cuda_body.h), which keeps the boxes in descending score
 // order, equal scores in index order: "per_class"'s order. Eager
@@ -35,12 +35,27 @@ ORT_ROI_HD void ClassMaxPartialThread(const T* values, int64_t count, int64_t pa
   partial[t] = max;
 }
 
-// One thread: boxes.max() + 1 from the partial maxima.
+// The second step, one block of kClassStepThreads threads: thread t takes
+// the max of partials t, t + kClassStepThreads, ... (ClassStepGatherThread),
+// then the block halves the maxima to one (ClassStepFoldThread, a barrier
+// between halvings), and thread 0 adds 1. NanMax's order does not matter
+// here: it returns a NaN if any value is one, else the largest (of -0 and
+// +0 either one, and both plus 1 are 1).
+constexpr int kClassStepThreads = 256;
+
 template <typename T>
-ORT_ROI_HD void ClassStepThread(const T* partial, int64_t partials, T* step) {
-  T max = partial[0];
-  for (int64_t t = 1; t < partials; ++t) max = NanMax(max, partial[t]);
-  *step = ClassStepOf(max);
+ORT_ROI_HD T ClassStepGatherThread(const T* partial, int64_t partials, int64_t t) {
+  T max = partial[t < partials ? t : 0];  // a thread past the partials repeats partial 0
+  for (int64_t i = t + kClassStepThreads; i < partials; i += kClassStepThreads) {
+    max = NanMax(max, partial[i]);
+  }
+  return max;
+}
+
+// Thread t < half of one halving: maxima[t] folds in maxima[t + half].
+template <typename T>
+ORT_ROI_HD void ClassStepFoldThread(T* maxima, int64_t half, int64_t t) {
+  maxima[t] = NanMax(maxima[t], maxima[t + half]);
 }
 
 // Thread k of n: box k offset by its class.

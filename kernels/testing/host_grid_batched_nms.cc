@@ -27,7 +27,13 @@ void HostGridBatchedNms(const BatchedNmsParams& p, int64_t n, const T* boxes, co
   RunGrid(partials, [&](int64_t t) {
     ClassMaxPartialThread(boxes, 4 * n, partials, partial.data(), t);
   });
-  ClassStepThread(partial.data(), partials, &step);
+  // ClassStepKernel's block: gather, then the halvings, barrier to barrier.
+  T maxima[kClassStepThreads];
+  for (int t = 0; t < kClassStepThreads; ++t) maxima[t] = ClassStepGatherThread(partial.data(), partials, t);
+  for (int half = kClassStepThreads / 2; half > 0; half /= 2) {
+    for (int t = 0; t < half; ++t) ClassStepFoldThread(maxima, half, t);
+  }
+  step = ClassStepOf(maxima[0]);
   RunGrid(n, [&](int64_t k) { OffsetBoxThread(boxes, idxs, &step, shifted.data(), k); });
   HostGridNms(p.nms, n, shifted.data(), scores, nullptr, chunk_rows, keep, count);
 }
