@@ -14,24 +14,36 @@ __global__ void DeformColumnsKernel(DeformConvShape s, const T* x, const T* offs
 }
 
 // Launched with kGemmThreads threads per block; a block walks every
-// gridDim.x-th tile, so any number of tiles fits the grid.
+// gridDim.x-th tile, so any number of tiles fits the grid. Two slices in
+// shared memory: a step's loads are issued before the step before is added
+// up, and stored to the other slice (see common/gemm_tiles.h).
 template <typename T, typename A>
 __global__ void __launch_bounds__(kGemmThreads)
     DeformGemmKernel(DeformConvShape s, const T* w, const A* columns, const T* bias, int64_t q0,
                      int64_t len, T* y, int64_t blocks) {
-  __shared__ GemmTiles<A> tiles;
-  const int64_t t = threadIdx.x;
+  __shared__ GemmTiles<A> tiles[2];
+  const int t = static_cast<int>(threadIdx.x);
   for (int64_t b = blockIdx.x; b < blocks; b += gridDim.x) {
     const DeformGemmBlock<T, A> d = MakeDeformGemmBlock(s, w, columns, len, b);
     A acc[kGemmPerThread][kGemmPerThread];
-    for (int64_t i = 0; i < kGemmPerThread; ++i) {
-      for (int64_t j = 0; j < kGemmPerThread; ++j) acc[i][j] = A(0);
+#pragma unroll
+    for (int i = 0; i < kGemmPerThread; ++i) {
+#pragma unroll
+      for (int j = 0; j < kGemmPerThread; ++j) acc[i][j] = A(0);
     }
+    GemmSlice<A> slice;
+    GemmLoadSlice(d.op, d.m0, d.n0, 0, t, &slice);
+    GemmStoreSlice(slice, t, &tiles[0]);
+    __syncthreads();
+    int cur = 0;
     for (int64_t k0 = 0; k0 < d.op.k; k0 += kGemmTileK) {
-      GemmLoadTiles(d.op, d.m0, d.n0, k0, t, &tiles);
+      const bool more = k0 + kGemmTileK < d.op.k;
+      if (more) GemmLoadSlice(d.op, d.m0, d.n0, k0 + kGemmTileK, t, &slice);
+      GemmTileStep(tiles[cur], t, acc);
+      // Nobody reads tiles[cur ^ 1] now: the last barrier ended its step.
+      if (more) GemmStoreSlice(slice, t, &tiles[cur ^ 1]);
       __syncthreads();
-      GemmTileStep(tiles, t, acc);
-      __syncthreads();
+      cur ^= 1;
     }
     DeformGemmStore(s, d, bias, q0, t, acc, y);
   }

@@ -13,7 +13,8 @@
 //    consecutive positions, so their writes are contiguous;
 // 2. GEMM (common/gemm_tiles.h), per group: Y[n, oc, p] = W_g[oc, :] times
 //    the group's column rows, plus the bias, one block per 64 x 64 tile of
-//    (output channel, position) of one group.
+//    (output channel, position) of one group, summed with fused
+//    multiply-adds (the one place this kernel fuses, explicitly).
 // float16 samples and multiplies in float: columns are float, weights are
 // widened as they are loaded, the sum is rounded once.
 #pragma once
@@ -129,17 +130,17 @@ ORT_ROI_HD DeformGemmBlock<T, A> MakeDeformGemmBlock(const DeformConvShape& s, c
 // output channel oc = g * Cout / group + row and position q0 + col.
 template <typename T, typename A = typename Acc<T>::type>
 ORT_ROI_HD void DeformGemmStore(const DeformConvShape& s, const DeformGemmBlock<T, A>& d,
-                                const T* bias, int64_t q0, int64_t t,
+                                const T* bias, int64_t q0, int t,
                                 const A (&acc)[kGemmPerThread][kGemmPerThread], T* y) {
   const int64_t positions = s.out_height * s.out_width;
   const int64_t out_per_group = s.out_channels / s.group;
-  for (int64_t i = 0; i < kGemmPerThread; ++i) {
+  for (int i = 0; i < kGemmPerThread; ++i) {
     const int64_t row = d.m0 + GemmOutputRow(t, i);
     if (row >= d.op.m) continue;
     const int64_t oc = d.g * out_per_group + row;
     // torchvision adds the bias after the product (no bias: adds zero).
     const A b = bias != nullptr ? Load<A>(bias[oc]) : A(0);
-    for (int64_t j = 0; j < kGemmPerThread; ++j) {
+    for (int j = 0; j < kGemmPerThread; ++j) {
       const int64_t col = d.n0 + GemmOutputCol(t, j);
       if (col >= d.op.n) continue;
       const int64_t n = (q0 + col) / positions, p = (q0 + col) % positions;

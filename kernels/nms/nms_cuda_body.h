@@ -226,15 +226,11 @@ ORT_ROI_HD void NmsApplyBlockThread(const uint64_t* mask, const NmsChunk& chunk,
       if ((group & ((uint64_t{1} << kNmsLoadsInFlight) - 1)) == 0) continue;
       uint64_t v[kNmsLoadsInFlight];
       // Loads first, then the ORs: no load waits for another's result.
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
+      ORT_ROI_UNROLL
       for (int u = 0; u < kNmsLoadsInFlight; ++u) {
         v[u] = ((group >> u) & 1) ? rows[(b0 + u) * chunk.width + (j - chunk.first_block)] : 0;
       }
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
+      ORT_ROI_UNROLL
       for (int u = 0; u < kNmsLoadsInFlight; ++u) word |= v[u];
     }
     removed[j] = word;

@@ -1,7 +1,8 @@
 // DeformConv2d's CUDA thread bodies on the host (see host_grid.h): per chunk,
 // the columns grid, then the GEMM block by block, each block's threads going
-// through the same phases as on the device (load the tiles, sync, add the
-// step; after the last step, store).
+// through the same phases as on the device (load and store the slice, sync,
+// add the step; after the last step, store); the device's second slice only
+// changes when the loads are issued, not what is added.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -27,10 +28,14 @@ void RunGemmBlocks(const DeformConvShape& s, const T* w, const A* columns, const
       }
     }
     for (int64_t k0 = 0; k0 < d.op.k; k0 += kGemmTileK) {
-      for (int64_t t = 0; t < kGemmThreads; ++t) GemmLoadTiles(d.op, d.m0, d.n0, k0, t, &tiles);
-      for (int64_t t = 0; t < kGemmThreads; ++t) GemmTileStep(tiles, t, acc[t]);
+      for (int t = 0; t < kGemmThreads; ++t) {
+        GemmSlice<A> slice;
+        GemmLoadSlice(d.op, d.m0, d.n0, k0, t, &slice);
+        GemmStoreSlice(slice, t, &tiles);
+      }
+      for (int t = 0; t < kGemmThreads; ++t) GemmTileStep(tiles, t, acc[t]);
     }
-    for (int64_t t = 0; t < kGemmThreads; ++t) DeformGemmStore(s, d, bias, q0, t, acc[t], y);
+    for (int t = 0; t < kGemmThreads; ++t) DeformGemmStore(s, d, bias, q0, t, acc[t], y);
   }
 }
 
