@@ -255,13 +255,18 @@ def with_constant_weight(inputs, attrs):
     return ort_roi.InferenceSession(model.SerializeToString(), so).run(None, given)[0]
 
 
+# With W fed, up to 112 positions (make_case's default 2 x 7 x 8 among them)
+# each task packs its own panels as it goes (GemmPanels); past that, W is
+# packed ahead once per call (GemmRows), as a constant W is once per session.
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("shape", [
     dict(cin=30, cout=100),                             # panels of B and a tail
     dict(cin=24, cout=30, group=2, offset_group=3),     # groups packed apart
     dict(cin=1, cout=300, mask=False, bias=False),      # K = 9, many panels
     dict(cin=8, cout=5, k=(7, 5), pads=(3, 2, 3, 2)),   # a non-square kernel, fewer outputs than a panel
-], ids=["panels", "groups", "short_k", "kernel_7x5"])
+    dict(n=1, cin=64, h=3, w=3, cout=200),              # a tiny map: 3 k slices x 7 panels per task
+    dict(cin=30, cout=100, h=12, w=12),                 # 288 positions: W fed is packed ahead
+], ids=["panels", "groups", "short_k", "kernel_7x5", "tiny_map", "packed_ahead"])
 def test_a_constant_weight_is_packed_once_with_the_same_bits(shape, dtype):
     rng = np.random.default_rng(12)
     inputs, attrs = make_case(rng, dtype, **shape)

@@ -83,4 +83,34 @@ void GemmRows(const GemmKernel<A>& kern, int64_t rows, int64_t k, const GemmPack
   }
 }
 
+// The same sums as GemmRows, panel by panel: for a B made a panel at a
+// time (B too large to pack ahead and read back, for a few rows). `a` holds
+// every slice of A's rows, slice s (k0 = s * kern.kc) at a + s * mp *
+// kern.kc, mp = GemmPaddedRows(rows); fill writes them all first. Then for
+// each panel p < panels, pack(p, panel) writes B's panel p ([k, nr], rows nr
+// apart) into `panel`, and every slice adds its product. Each C[i, j] gets
+// the same slices in the same order as in GemmRows: the same bits.
+template <typename A, typename Fill, typename Pack>
+void GemmPanels(const GemmKernel<A>& kern, int64_t rows, int64_t k, int64_t panels, A* a, A* panel,
+                A* c, int64_t ldc, Fill&& fill, Pack&& pack) {
+  const int64_t mr = kern.mr, nr = kern.nr;
+  const int64_t mp = GemmPaddedRows(kern, rows), slice = mp * kern.kc;
+  std::fill(c, c + mp * ldc, A(0));
+  for (int64_t k0 = 0; k0 < k; k0 += kern.kc) {
+    A* at = a + k0 / kern.kc * slice;
+    std::fill(at + rows * kern.kc, at + slice, A(0));
+    fill(k0, std::min(kern.kc, k - k0), at);
+  }
+  for (int64_t p = 0; p < panels; ++p) {
+    pack(p, panel);
+    for (int64_t k0 = 0; k0 < k; k0 += kern.kc) {
+      const int64_t kc = std::min(kern.kc, k - k0);
+      const A* at = a + k0 / kern.kc * slice;
+      for (int64_t i = 0; i < mp; i += mr) {
+        kern.micro(kc, at + i * kern.kc, panel + k0 * nr, c + i * ldc + p * nr, ldc);
+      }
+    }
+  }
+}
+
 }  // namespace ort_roi

@@ -7,7 +7,9 @@
 //    (common/gemm.h): B_g[k, o] = W[g * Cout/group + o, c, tap] with the rows
 //    tap-major, k = tap * Cin/group + c, so that a run of k is a run of
 //    channels of one tap. Once per call, or, for a constant W, once when the
-//    session creates the kernel (PackDeformConvW).
+//    session creates the kernel (PackDeformConvW); for a fed W on a map of
+//    few positions, by each task for its own panels as it uses them
+//    (GemmPanels), so that W is read once and not written back.
 // 3. One task per (group, block of output positions, across images, and on
 //    a small map part of the output channels): the corners, weights and mask
 //    of every tap of its positions, computed once; then GemmRows, whose k
@@ -38,6 +40,7 @@ namespace {
 constexpr int64_t kTasks = 8;                 // per group, at least, when the positions allow
 constexpr int64_t kBlockRows = 112;           // positions per task, at most
 constexpr int64_t kBlockBytes = 256 << 10;    // a task's products, at most, when Cout is large
+constexpr int64_t kInTaskRowsBytes = 8 << 20;  // a task's whole left operand, when it packs W itself
 
 int64_t Blocks(int64_t n, int64_t per_block) { return (n + per_block - 1) / per_block; }
 
@@ -97,38 +100,44 @@ struct WeightDims {
   int64_t out_channels, in_per_group, kernel_h, kernel_w, group;
 };
 
-// Group g's B panel p at packed + (g * panels + p) * kg * nr, as GemmPackedB
-// reads it; output channels past Cout / group are zero.
+// Group g's B panel p ([Cin/group * kh * kw, nr], as GemmPackedB reads a
+// panel) at `out`; output channels past Cout / group are zero. W's rows are
+// channel-major, B's rows tap-major: a few channels of the panel's W rows
+// (contiguous runs) transposed into a tile in L1, whose rows are then B's
+// rows, each copied to its place (contiguous too).
 template <typename T, typename A>
-void PackWeights(const WeightDims& d, const T* w, int64_t nr, A* packed, const ParallelFor& parallel_for) {
+void PackPanel(const WeightDims& d, const T* w, int64_t nr, int64_t g, int64_t p, A* out) {
   const int64_t taps = d.kernel_h * d.kernel_w, cpg = d.in_per_group;
-  const int64_t opg = d.out_channels / d.group, panels = Blocks(opg, nr);
-  const int64_t kg = cpg * taps;
-  // W's rows are channel-major, B's rows tap-major: a few channels of the
-  // panel's W rows (contiguous runs) transposed into a tile in L1, whose
-  // rows are then B's rows, each copied to its place (contiguous too).
+  const int64_t opg = d.out_channels / d.group, kg = cpg * taps;
+  const int64_t width = std::min(nr, opg - p * nr);
+  const T* rows = w + (g * opg + p * nr) * kg;
   const int64_t chunk = std::max<int64_t>(1, 128 / taps);
-  parallel_for(static_cast<size_t>(d.group * panels), [&](size_t task) {
-    const int64_t g = static_cast<int64_t>(task) / panels, p = static_cast<int64_t>(task) % panels;
-    A* out = packed + static_cast<int64_t>(task) * kg * nr;
-    const int64_t width = std::min(nr, opg - p * nr);
-    const T* rows = w + (g * opg + p * nr) * kg;
-    std::vector<T> tile(static_cast<size_t>(chunk * taps * nr), T());  // columns past width stay 0
-    for (int64_t c0 = 0; c0 < cpg; c0 += chunk) {
-      const int64_t cn = std::min(chunk, cpg - c0);
-      Transpose(rows + c0 * taps, width, kg, cn * taps, tile.data(), nr);
-      for (int64_t c = 0; c < cn; ++c) {
-        for (int64_t t = 0; t < taps; ++t) {
-          const T* from = tile.data() + (c * taps + t) * nr;
-          A* to = out + (t * cpg + c0 + c) * nr;
-          if constexpr (std::is_same_v<T, A>) {
-            std::copy(from, from + nr, to);
-          } else {
-            WidenHalves(from, to, nr);
-          }
+  std::vector<T> tile(static_cast<size_t>(chunk * taps * nr), T());  // columns past width stay 0
+  for (int64_t c0 = 0; c0 < cpg; c0 += chunk) {
+    const int64_t cn = std::min(chunk, cpg - c0);
+    Transpose(rows + c0 * taps, width, kg, cn * taps, tile.data(), nr);
+    for (int64_t c = 0; c < cn; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const T* from = tile.data() + (c * taps + t) * nr;
+        A* to = out + (t * cpg + c0 + c) * nr;
+        if constexpr (std::is_same_v<T, A>) {
+          std::copy(from, from + nr, to);
+        } else {
+          WidenHalves(from, to, nr);
         }
       }
     }
+  }
+}
+
+// Every group's panels: group g's panel p at packed + (g * panels + p) * kg * nr.
+template <typename T, typename A>
+void PackWeights(const WeightDims& d, const T* w, int64_t nr, A* packed, const ParallelFor& parallel_for) {
+  const int64_t panels = Blocks(d.out_channels / d.group, nr);
+  const int64_t kg = d.in_per_group * d.kernel_h * d.kernel_w;
+  parallel_for(static_cast<size_t>(d.group * panels), [&](size_t task) {
+    const int64_t g = static_cast<int64_t>(task) / panels, p = static_cast<int64_t>(task) % panels;
+    PackPanel(d, w, nr, g, p, packed + static_cast<int64_t>(task) * kg * nr);
   });
 }
 
@@ -146,7 +155,9 @@ struct DeformTasks {
   const GemmKernel<A>& kern;
   ColumnsFn<A> columns_fn;
   const A* xl;      // channels-last X, then a row of zeros (ChannelsLastInput)
-  const A* packed;  // B of every group (PackWeights)
+  const A* packed;  // B of every group (PackWeights), or null: each task packs its panels
+  const T* w;
+  WeightDims dims;
   const T* offset;
   const T* mask;
   const T* bias;
@@ -174,14 +185,23 @@ struct DeformTasks {
         d.mask = DeformConvMask(s, mask, n, r, pos);
       }
     }
-    std::vector<A> a(static_cast<size_t>(mp * kern.kc)), c(static_cast<size_t>(mp * ldc));
-    const GemmPackedB<A> weights{packed + (g * panels + p0) * kg * kern.nr, kg * kern.nr};
-    GemmRows(kern, rows, kg, weights, p1 - p0, a.data(), c.data(), ldc, [&](int64_t k0, int64_t kc, A* slice) {
+    std::vector<A> c(static_cast<size_t>(mp * ldc));
+    auto fill = [&](int64_t k0, int64_t kc, A* slice) {
       const DeformColumnsArgs<A> args{corners.data(), rows, tap_rows, taps,
                                       cpg, s.in_channels / s.offset_group, g * cpg,
                                       k0, kc, slice, kern.kc};
       columns_fn(args);
-    });
+    };
+    if (packed != nullptr) {
+      std::vector<A> a(static_cast<size_t>(mp * kern.kc));
+      const GemmPackedB<A> weights{packed + (g * panels + p0) * kg * kern.nr, kg * kern.nr};
+      GemmRows(kern, rows, kg, weights, p1 - p0, a.data(), c.data(), ldc, fill);
+    } else {
+      std::vector<A> a(static_cast<size_t>(Blocks(kg, kern.kc) * mp * kern.kc));
+      std::vector<A> panel(static_cast<size_t>(kg * kern.nr));
+      GemmPanels(kern, rows, kg, p1 - p0, a.data(), panel.data(), c.data(), ldc, fill,
+                 [&](int64_t p, A* out) { PackPanel(dims, w, kern.nr, g, p0 + p, out); });
+    }
     // The products per output channel, then each channel's runs within one image.
     std::vector<A> by_channel(static_cast<size_t>((o1 - o0) * rows));
     Transpose(c.data(), rows, ldc, o1 - o0, by_channel.data(), rows);
@@ -254,7 +274,16 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
       packed_w->kernel_w == dims.kernel_w && packed_w->group == dims.group &&
       static_cast<int64_t>(packed_w->data.size()) == PackedSize(dims, kern.nr)) {
     packed = packed_w->data.data();
-  } else {
+  }
+  // A W fed with the call, on few positions: each task packs its panels as
+  // it goes, reading W once, instead of packing all of W ahead (writing it
+  // and reading it back, which costs more than the product there).
+  const int64_t kg = cpg * s.kernel_h * s.kernel_w;
+  const bool pack_in_tasks =
+      packed == nullptr && total <= kBlockRows &&
+      Blocks(kg, kern.kc) * GemmPaddedRows(kern, total) * static_cast<int64_t>(sizeof(A)) * kern.kc <=
+          kInTaskRowsBytes;
+  if (packed == nullptr && !pack_in_tasks) {
     A* to = TakeHostScratch<A>(scratch, static_cast<size_t>(std::max<int64_t>(PackedSize(dims, kern.nr), 1)),
                                &owned_w);
     PackWeights(dims, w, kern.nr, to, parallel_for);
@@ -270,11 +299,12 @@ void DeformConvCpu(const DeformConvShape& s, const T* x, const T* w, const T* of
   const int64_t row_blocks = Blocks(total, kern.mr);
   const int64_t most_rows = std::max<int64_t>(
       kern.mr, std::min(kBlockRows, kBlockBytes / (ldc * static_cast<int64_t>(sizeof(A)))));
-  const int64_t blocks = std::min(row_blocks, std::max(kTasks, Blocks(row_blocks, most_rows / kern.mr)));
+  const int64_t blocks =
+      pack_in_tasks ? 1 : std::min(row_blocks, std::max(kTasks, Blocks(row_blocks, most_rows / kern.mr)));
   const int64_t parts = std::min(panels, Blocks(kTasks, s.group * blocks));
   const int64_t per_part = Blocks(panels, parts);
   const int64_t splits = Blocks(panels, per_part);
-  const DeformTasks<T> tasks{s, kern, columns_fn, xl, packed, offset, mask, bias, y};
+  const DeformTasks<T> tasks{s, kern, columns_fn, xl, packed, w, dims, offset, mask, bias, y};
   parallel_for(static_cast<size_t>(s.group * blocks * splits), [&](size_t t) {
     const int64_t task = static_cast<int64_t>(t);
     const int64_t g = task / (blocks * splits), block = task / splits % blocks, part = task % splits;
