@@ -19,11 +19,13 @@ constexpr int64_t kGemmNrBaseFloat = 16, kGemmNrBaseDouble = 8;
 // AVX-512 (gemm_avx512.cc): 14 rows by two vectors, 28 of the 32 registers.
 constexpr int64_t kGemmMrAvx512 = 14;
 constexpr int64_t kGemmNrAvx512Float = 32, kGemmNrAvx512Double = 16;
-// k per slice, 1 KiB of a row at every level: one B panel's slice (kc x nr)
-// is 16 KiB (base) or 32 KiB (AVX-512), read from L1 and L2 while each
-// block of rows of A goes past it. Measured on Zen 4 (DeformConv2d 256 and
-// 512 channels): 128 floats was 3-8% slower than 256, and 384 or 512 no faster.
-constexpr int64_t kGemmKcFloat = 256, kGemmKcDouble = 128;
+// k per slice, 256 in both types: one B panel's slice (kc x nr) is 16 KiB
+// (base) or 32 KiB (AVX-512) in either, read from L1 and L2 while each
+// block of rows of A goes past it.
+// Measured on Zen 4 (DeformConv2d 256 and 512 channels): 128 floats was 3-8%
+// slower than 256, and 384 or 512 no faster; 256 doubles against 128 took
+// 51-54 ms against 54-55 (256 channels), the same on 512.
+constexpr int64_t kGemmKcFloat = 256, kGemmKcDouble = 256;
 
 void GemmMicroAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
 void GemmMicroAvx2(int64_t kc, const double* a, const double* b, double* c, int64_t ldc);
