@@ -19,7 +19,7 @@
 //
 // Each output is one chain of fused multiply-adds over k in increasing
 // order, from zero. A fused multiply-add rounds once, so the host
-// (std::fma) and the device (__fmaf_rn, __fma_rn) give the same bits.
+// (std::fma) and the device (CUDA's fma) give the same bits.
 #pragma once
 
 #include <cmath>
@@ -103,16 +103,12 @@ ORT_ROI_HD int GemmOutputCol(int t, int j) {
   return (j < 4 ? 0 : kGemmTile / 2) + 4 * (t % 8) + j % 4;
 }
 
-ORT_ROI_HD float GemmFma(float a, float b, float c) {
+// a * b + c rounded once (float or double): CUDA's fma overloads on the
+// device, fused whatever -fmad says.
+template <typename A>
+ORT_ROI_HD A GemmFma(A a, A b, A c) {
 #if defined(__CUDA_ARCH__)
-  return __fmaf_rn(a, b, c);
-#else
-  return std::fma(a, b, c);
-#endif
-}
-ORT_ROI_HD double GemmFma(double a, double b, double c) {
-#if defined(__CUDA_ARCH__)
-  return __fma_rn(a, b, c);
+  return fma(a, b, c);
 #else
   return std::fma(a, b, c);
 #endif
