@@ -160,6 +160,33 @@ def test_float16_offsets_round_in_float16():
     assert check(boxes, scores, idxs, 0.7, "per_class").tolist() == [0, 1, 2]
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_trick_suppresses_across_classes_that_meet(dtype):
+    # Boxes up to 100, so the trick moves class c by 101 * c on both axes. A
+    # box of class c + 1 that reaches below 0 lands on class c's corner box:
+    # at -10 the two overlap 9 x 9 (IoU 0.68) and the trick suppresses one,
+    # at -1 they touch and both stay. A class reaching below 0 on x alone
+    # still lies apart on y. 40 more classes of boxes in [0, 100] around them.
+    rng = np.random.default_rng(21)
+    others = random_boxes(rng, 400, 60, np.float64)
+    for reach in (1, 10):
+        corner, below = [90, 90, 100, 100], [-reach, -reach, 10 - reach, 10 - reach]
+        rows = [corner, below, [-50, 0, -40, 10], *others]
+        scores = [0.9, 0.8, 0.7, *rng.random(400)]
+        idxs = [3, 4, 4, *rng.integers(5, 45, 400)]
+        boxes, scores, idxs = arrays(rows, scores, idxs, dtype)
+        keep = check(boxes, scores, idxs, 0.5)
+        assert (1 in keep) == (reach == 1)
+        check(boxes, scores, idxs, 0.5, "coordinate_trick")
+    # And through one class's spatial search (kept_grid.h): 1000 boxes, two classes.
+    boxes = np.concatenate([random_boxes(rng, 998, 60, np.float64), [[90, 90, 100, 100],
+                                                                    [-10, -10, 0, 0]]])
+    idxs = np.concatenate([rng.integers(0, 2, 998), [0, 1]])
+    keep = check(*arrays(boxes, np.concatenate([rng.random(998) / 2, [0.9, 0.8]]), idxs, dtype),
+                 0.5)
+    assert 999 not in keep and 998 in keep
+
+
 def test_ties_merge_in_torchvisions_order():
     # Above the bound torchvision merges the classes' kept boxes with torch's
     # unstable sort; with more than 16 kept its order of equal scores is not
