@@ -126,6 +126,28 @@ def test_only_picks_rows_and_families():
         select(every, ["roi_nothing"], False)
 
 
+def test_short_calls_run_once_untimed_before_each_timed_run():
+    import time
+    from ort_roi.bench.timing import medians_in_turn
+
+    counts = {"short": 0, "long": 0}
+
+    def short():
+        counts["short"] += 1
+
+    def long():
+        counts["long"] += 1
+        time.sleep(0.03)
+
+    medians = medians_in_turn({"short": short, "long": long}, repeat=3, warmup=1, pause=0,
+                              rewarm_below=0.02)
+    assert counts == {"short": 1 + 2 * 3, "long": 1 + 3}
+    assert medians["long"].wall_ms >= 30 and medians["short"].wall_ms < 30
+    counts.update(short=0, long=0)
+    medians_in_turn({"short": short, "long": long}, repeat=3, warmup=1, pause=0)
+    assert counts == {"short": 4, "long": 4}  # off by default
+
+
 def test_profile_share_of_our_nodes():
     # Mask R-CNN's figure, on a model that is one ort_roi node: nearly all of the run.
     from ort_roi.bench.mask_rcnn import profile_share

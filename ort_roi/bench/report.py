@@ -65,6 +65,8 @@ def markdown(result: dict) -> str:
         "every runtime on the same inputs in this "
         f"one process, one warm-up run each, then {meta['repeat_text']} rounds in which the "
         "runtimes take turns" + (f", {meta['pause_ms']} ms apart" if meta.get("pause_ms") else "")
+        + (f"; a runtime whose warm-up took under {meta['rewarm_ms']} ms runs once more, "
+           "untimed, right before each timed run" if meta.get("rewarm_ms") else "")
         + "; medians.",
         "Ratio = the peer's median / ort_roi's median: above 1x ort_roi is faster."
         + (f" In the {', '.join('ort_roi ' + d for d in dtypes)} column"

@@ -18,17 +18,27 @@ class Median:
 
 
 def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
-                    warmup: int = 1, pause: float = 0.05) -> dict[str, Median]:
+                    warmup: int = 1, pause: float = 0.05,
+                    rewarm_below: float = 0.0) -> dict[str, Median]:
     """{name: medians of wall and CPU ms} of each call, the calls taking turns within
     every round.
 
     On a machine that others share, the load changes from second to second;
     timing each runtime in its own block would charge one runtime with a busy
     spell that another missed. Interleaved, a spell lands on all of them.
+
+    A call whose last warm-up took under `rewarm_below` seconds runs once more,
+    untimed, right before each timed run: the first call after the pause pays
+    for the processor waking up (on a virtual machine a few hundred
+    microseconds, whoever makes the call), which would swamp a short call.
     """
+    took: dict[str, float] = {}
     for _ in range(warmup):
-        for fn in calls.values():
+        for name, fn in calls.items():
+            t0 = time.perf_counter()
             fn()
+            took[name] = time.perf_counter() - t0
+    rewarm = {name for name, seconds in took.items() if seconds < rewarm_below}
     wall: dict[str, list[float]] = {name: [] for name in calls}
     cpu: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(max(repeat, 1)):
@@ -36,6 +46,8 @@ def medians_in_turn(calls: dict[str, Callable[[], object]], repeat: int,
             # The previous runtime's worker threads spin a while after its call
             # (ORT's pool, OpenMP, TBB); on few cores they would slow this one.
             time.sleep(pause)
+            if name in rewarm:
+                fn()
             c0 = time.process_time()
             t0 = time.perf_counter()
             fn()

@@ -26,6 +26,7 @@ DEFAULT_REPEAT = 7
 SLOW_REPEAT = 3      # Mask R-CNN: seconds a run
 QUICK_REPEAT = 2
 PAUSE_MS = 50        # between turns: see timing.medians_in_turn
+REWARM_MS = 20       # a call shorter than this runs once untimed before each timed run
 
 
 def select(specs: list, only: list[str] | None, quick: bool) -> list:
@@ -119,7 +120,7 @@ def run(args) -> int:
         "dtypes": args.dtype or [], "cpu_time": args.cpu_time,
         "idle_threads": ("sleep (ONNX Runtime allow_spinning 0, OMP_WAIT_POLICY=PASSIVE)"
                          if args.no_spin else "each runtime's default (they spin a while)"),
-        "warmup": 1, "pause_ms": _pause_ms(args),
+        "warmup": 1, "pause_ms": _pause_ms(args), "rewarm_ms": _rewarm_ms(args),
         "repeat_text": (str(args.repeat) if args.repeat else
                         f"{QUICK_REPEAT}" if args.quick else
                         f"{DEFAULT_REPEAT} ({SLOW_REPEAT} for Mask R-CNN)"),
@@ -149,6 +150,10 @@ def run(args) -> int:
 
 def _pause_ms(args) -> int:
     return 0 if args.quick else PAUSE_MS
+
+
+def _rewarm_ms(args) -> int:
+    return 0 if args.quick else REWARM_MS
 
 
 def _repeat(args, spec) -> int:
@@ -203,7 +208,8 @@ def _run_case(spec, rt: Runtimes, args, progress: Progress) -> dict:
     repeat = _repeat(args, spec)
     progress.note(f"timing {', '.join(calls)}: {repeat} rounds after a warm-up")
     # --quick's figures mean nothing: no pause between turns there, to keep it short.
-    medians = medians_in_turn(calls, repeat, warmup=1, pause=_pause_ms(args) / 1e3)
+    medians = medians_in_turn(calls, repeat, warmup=1, pause=_pause_ms(args) / 1e3,
+                              rewarm_below=_rewarm_ms(args) / 1e3)
     ours = medians["ort_roi"]
     row["ort_roi_ms"], row["ort_roi_cpu_ms"] = ours.wall_ms, ours.cpu_ms
     for key, entry in [*((p["column"], p) for p in peers), *dtypes.items()]:
