@@ -34,4 +34,20 @@ ORT_ROI_HD BinThread ThreadAt(const BinGrid& g, int64_t index) {
   return t;
 }
 
+// body(c) for each of a thread's `count` (<= kBlock) channels. A full block's
+// loop is unrolled on the device, so that every channel's loads are issued
+// before any sum waits for one. In a loop of unknown length each iteration
+// ends in a branch on `count`, which no load is moved above: a channel's
+// loads would wait for the previous channel's sums, one memory round trip
+// per channel.
+template <int64_t kBlock, typename Body>
+ORT_ROI_HD void ForChannels(int64_t count, const Body& body) {
+  if (count == kBlock) {
+    ORT_ROI_UNROLL
+    for (int64_t c = 0; c < kBlock; ++c) body(c);
+  } else {
+    for (int64_t c = 0; c < count; ++c) body(c);
+  }
+}
+
 }  // namespace ort_roi

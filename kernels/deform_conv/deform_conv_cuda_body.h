@@ -21,6 +21,7 @@
 
 #include <cstdint>
 
+#include "common/bin_threads.h"  // ForChannels
 #include "common/gemm_tiles.h"
 #include "common/half.h"
 #include "common/host_device.h"
@@ -87,10 +88,11 @@ ORT_ROI_HD void DeformColumnThread(const DeformConvShape& s, const T* x, const T
                             ? c_begin + kDeformCudaChannels
                             : (g + 1) * per_group;
   const int64_t plane = s.height * s.width;
-  for (int64_t c = c_begin; c < c_end; ++c) {
+  ForChannels<kDeformCudaChannels>(c_end - c_begin, [&](int64_t i) {
+    const int64_t c = c_begin + i;
     const T* channel = x + (n * s.in_channels + c) * plane;
     columns[(c * taps + tap) * len + q] = m * SampleDeformTap(t, channel);
-  }
+  });
 }
 
 // --- 2. GEMM ---

@@ -68,7 +68,8 @@ ORT_ROI_HD void PSRoIPoolCudaThread(const PSRoIPoolParams& p, const RoIPoolingSh
     for (int64_t h = h_begin; h < h_end; ++h) {
       for (int64_t w = w_begin; w < w_end; ++w) {
         const int64_t at = h * s.width + w;
-        for (int64_t c = 0; c < count_c; ++c) sum[c] += Load<A>(xc[c * bins * plane + at]);
+        ForChannels<kPSRoIPoolCudaChannels>(
+            count_c, [&](int64_t c) { sum[c] += Load<A>(xc[c * bins * plane + at]); });
       }
     }
   }

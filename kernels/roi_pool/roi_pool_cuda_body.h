@@ -64,10 +64,10 @@ ORT_ROI_HD void RoIPoolCudaThread(const RoIPoolParams& p, const RoIPoolingShape&
     for (int64_t h = h_begin; h < h_end; ++h) {
       for (int64_t w = w_begin; w < w_end; ++w) {
         const int64_t at = h * s.width + w;
-        for (int64_t c = 0; c < count_c; ++c) {
+        ForChannels<kRoIPoolCudaChannels>(count_c, [&](int64_t c) {
           const A v = Load<A>(xc[c * plane + at]);
           if (v > best[c]) best[c] = v;
-        }
+        });
       }
     }
   }
