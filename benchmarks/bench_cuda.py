@@ -365,7 +365,12 @@ def main() -> None:
     p.add_argument("--warmup", type=int, help="untimed runs first (5; 1 with --smoke)")
     p.add_argument("--threads", type=int, default=2, help="ORT intra-op and torch threads")
     p.add_argument("--json", metavar="FILE", help="write the results there")
+    p.add_argument("--only", metavar="NAMES",
+                   help="comma-separated workloads to run, of " + ", ".join(WORKLOADS))
     args = p.parse_args()
+    chosen = list(WORKLOADS) if not args.only else [w.strip() for w in args.only.split(",")]
+    if unknown := [w for w in chosen if w not in WORKLOADS]:
+        p.error(f"no workload named {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
     device = "cpu" if args.smoke else args.device
     repeat = args.repeat or (2 if args.smoke else 20)
     warmup = args.warmup if args.warmup is not None else (1 if args.smoke else 5)
@@ -381,9 +386,9 @@ def main() -> None:
 
     dev, rng = Device(device, args.threads), np.random.default_rng(0)
     cases, checks, skipped = {}, {}, []
-    for i, (case, build) in enumerate(WORKLOADS.items(), 1):
-        what, runs, peer = build(dev, rng, args.smoke)
-        print(f"[{i}/{len(WORKLOADS)}] {case}: {what}", flush=True)
+    for i, case in enumerate(chosen, 1):
+        what, runs, peer = WORKLOADS[case](dev, rng, args.smoke)
+        print(f"[{i}/{len(chosen)}] {case}: {what}", flush=True)
         if peer is not None:
             try:  # built and run once here, so that a failing peer is skipped, not fatal
                 runs[peer[0]] = peer[1]()
@@ -405,10 +410,10 @@ def main() -> None:
     # A target is judged on a GPU only: the CPU and --smoke shapes say nothing about it.
     met = {case: cases[case][peer] / cases[case]["ort_roi"] >= target
            if device == "cuda" and peer in cases[case] else None
-           for case, (peer, target) in TARGETS.items()}
+           for case, (peer, target) in TARGETS.items() if case in cases}
     notes = {(case, peer): f"target >= {target}x" + (
         " (on a GPU)" if met[case] is None else ": met" if met[case] else ": NOT met")
-        for case, (peer, target) in TARGETS.items()}
+        for case, (peer, target) in TARGETS.items() if case in cases}
     print()
     print_ratios(cases, notes)
     for s in skipped:

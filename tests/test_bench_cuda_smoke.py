@@ -50,3 +50,16 @@ def test_smoke_run_lists_every_workload(tmp_path):
     for workload, (peer, target) in TARGETS.items():
         assert any(line.startswith(workload) and peer in line and f"target >= {target}x" in line
                    for line in table), workload
+
+
+def test_only_runs_the_workloads_named(tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "benchmarks/bench_cuda.py", "--smoke", "--only", "NMS,RoIAlign",
+               "--json", str(out)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {r["workload"] for r in json.loads(out.read_text())["rows"]} == {"NMS", "RoIAlign"}
+    assert "[1/2] NMS" in run.stdout and "[2/2] RoIAlign" in run.stdout
+    bad = subprocess.run([sys.executable, "benchmarks/bench_cuda.py", "--smoke", "--only", "Nope"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "no workload named Nope" in bad.stderr
