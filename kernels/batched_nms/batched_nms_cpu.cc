@@ -59,21 +59,19 @@ bool ClassesApart(const ByClass<A>& g) {
     bool any = false;
     A x_lo = 0, x_hi = 0, y_lo = 0, y_hi = 0;
     for (int64_t r = g.starts[c]; r < g.starts[c + 1]; ++r) {
-      if (!(b.x1[r] < b.x2[r] && b.y1[r] < b.y2[r])) continue;
-      if (!any) {
-        x_lo = b.x1[r], x_hi = b.x2[r], y_lo = b.y1[r], y_hi = b.y2[r];
-        any = true;
-      }
-      x_lo = std::min(x_lo, b.x1[r]), x_hi = std::max(x_hi, b.x2[r]);
-      y_lo = std::min(y_lo, b.y1[r]), y_hi = std::max(y_hi, b.y2[r]);
+      if (!(b.x1[r] < b.x2[r] && b.y1[r] < b.y2[r])) continue;  // NaN too
+      x_lo = any ? std::min(x_lo, b.x1[r]) : b.x1[r];
+      x_hi = any ? std::max(x_hi, b.x2[r]) : b.x2[r];
+      y_lo = any ? std::min(y_lo, b.y1[r]) : b.y1[r];
+      y_hi = any ? std::max(y_hi, b.y2[r]) : b.y2[r];
+      any = true;
     }
     if (any) x.emplace_back(x_lo, x_hi), y.emplace_back(y_lo, y_hi);
   }
   const auto apart = [](std::vector<std::pair<A, A>>& spans) {
-    std::sort(spans.begin(), spans.end());
+    std::sort(spans.begin(), spans.end());  // by lo
     for (size_t i = 1; i < spans.size(); ++i) {
-      // Sorted by lo, so an earlier class reaching past this one's lo
-      // reaches at least as far as its predecessor's hi chain.
+      // spans[i - 1].second: the furthest hi of the classes before i.
       if (spans[i - 1].second > spans[i].first) return false;
       spans[i].second = std::max(spans[i].second, spans[i - 1].second);
     }
