@@ -32,9 +32,11 @@ PARITY_TESTS := tests/test_roi_pooling.py tests/test_roi_align.py tests/test_roi
 	tests/test_hostile_inputs.py
 
 # pytest-xdist worker processes for the suites, each taking a whole test file
-# at a time (a file's exported detectors are cached in its process): the
-# detector exports are single-threaded Python, so two workers keep two cores
-# busy. TEST_WORKERS=0 runs everything in one process.
+# at a time (a file's exported detectors are cached in its process), or one
+# detector's tests of the two detector files, which start first
+# (tests/conftest.py: work_unit). The detector exports are single-threaded
+# Python, so two workers keep two cores busy. TEST_WORKERS=0 runs everything
+# in one process.
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadfile
 

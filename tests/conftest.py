@@ -7,6 +7,7 @@ with a failure instead of letting anything skip.
 """
 
 import os
+import re
 
 import pytest
 
@@ -35,7 +36,53 @@ def pytest_sessionstart(session):
         )
 
 
+# Files whose tests build, export and run whole detectors, or build the
+# package: minutes each, against seconds for most files. They start first,
+# the detector files one detector per work unit (below), so that no long
+# unit is left for the end while the other worker sits idle.
+HEAVY = ("test_export_detectors", "test_export_raw_detectors", "test_cli", "test_packaging",
+         "test_graph_tools")
+# The files split by detector, and the parameter their tests take it as:
+# always the first one in a test's id.
+BY_DETECTOR = {"test_export_detectors": "name", "test_export_raw_detectors": "detector"}
+_FIRST_ID = re.compile(r"\[(\w+)")
+
+
+def work_unit(nodeid: str) -> str:
+    """What pytest-xdist hands a worker at once under `--dist loadfile` (the
+    Makefile's): a test file, or one detector's tests of a BY_DETECTOR file.
+    A unit runs in one process, so what a file caches is computed once."""
+    path, _, test = nodeid.partition("::")
+    module = path.rsplit("/", 1)[-1].removesuffix(".py")
+    first = _FIRST_ID.search(test)
+    return f"{path}:{first.group(1)}" if module in BY_DETECTOR and first else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None  # whatever else was asked for
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # the order below: HEAVY first
+    return ByWorkUnit(config, log)
+
+
 def pytest_collection_modifyitems(items):
+    _raw_detectors_one_at_a_time(items)
+    heavy = {name: rank for rank, name in enumerate(HEAVY)}
+    items.sort(key=lambda item: heavy.get(item.module.__name__, len(HEAVY)))  # stable
+    for item in items:
+        parameter = BY_DETECTOR.get(item.module.__name__)
+        if parameter and not work_unit(item.nodeid).endswith(":" + item.callspec.params[parameter]):
+            raise pytest.UsageError(f"{item.nodeid}: its id does not start with its "
+                                    f"{parameter!r}, which conftest.work_unit reads")
+
+
+def _raw_detectors_one_at_a_time(items):
     """Runs test_export_raw_detectors.py detector by detector: its module-scoped
     `detector` is parametrized per test function over different case lists,
     which pytest's own grouping does not bring together, and each detector
