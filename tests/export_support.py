@@ -76,7 +76,10 @@ def foreign_ops(proto: onnx.ModelProto) -> set[str]:
 def run(proto: onnx.ModelProto, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
     so = ort.SessionOptions()
     so.log_severity_level = 3
-    session = ort_roi.InferenceSession(proto.SerializeToString(), so)
+    return run_session(ort_roi.InferenceSession(proto.SerializeToString(), so), inputs)
+
+
+def run_session(session: ort.InferenceSession, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
     # An exporter may drop an input the graph does not read (or keep it).
     wanted = {i.name for i in session.get_inputs()}
     return session.run(None, {k: v for k, v in inputs.items() if k in wanted})

@@ -32,7 +32,8 @@ import pytest
 import torch
 
 import ort_roi.export
-from export_support import EXPORTERS, TOLERANCES, run
+from export_support import EXPORTERS, TOLERANCES, run, run_session
+from graph_probe import session
 from ort_roi.export import dynamo_patches
 from ort_roi.export.models import TWO_STAGE, build_detector, synthetic_image
 
@@ -103,10 +104,8 @@ def eager(name: str, images: list[torch.Tensor]) -> list[np.ndarray]:
 
 
 @functools.cache
-def session(name: str, exporter: str, images: int) -> ort_roi.InferenceSession:
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    return ort_roi.InferenceSession(exported(name, exporter, images).SerializeToString(), so)
+def exported_session(name: str, exporter: str, images: int) -> ort.InferenceSession:
+    return session(exported(name, exporter, images))
 
 
 def assert_matches_eager(name: str, exporter: str, images: list[torch.Tensor],
@@ -114,10 +113,8 @@ def assert_matches_eager(name: str, exporter: str, images: list[torch.Tensor],
     """`expected`: eager's outputs on `images`, when the caller has them already."""
     if expected is None:
         expected = eager(name, images)
-    ours = session(name, exporter, len(images))
-    feeds = {f"image{i}": image.numpy() for i, image in enumerate(images)}
-    wanted = {i.name for i in ours.get_inputs()}  # an exporter may drop an unread input
-    actual = ours.run(None, {k: v for k, v in feeds.items() if k in wanted})
+    actual = run_session(exported_session(name, exporter, len(images)),
+                         {f"image{i}": image.numpy() for i, image in enumerate(images)})
     names = outputs(name) * len(images)
     assert len(actual) == len(expected)
     for output, got, want in zip(names, actual, expected):
