@@ -72,27 +72,23 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(items):
-    _raw_detectors_one_at_a_time(items)
+    from ort_roi.export.models import DETECTORS
+
     heavy = {name: rank for rank, name in enumerate(HEAVY)}
-    items.sort(key=lambda item: heavy.get(item.module.__name__, len(HEAVY)))  # stable
+
+    def order(item):
+        module = item.module.__name__
+        # test_export_raw_detectors.py runs detector by detector: its
+        # module-scoped `detector` is parametrized per test function over
+        # different case lists, which pytest's own grouping does not bring
+        # together, and each detector costs its exports once.
+        detector = (DETECTORS.index(item.callspec.params["detector"])
+                    if module == "test_export_raw_detectors" else 0)
+        return heavy.get(module, len(HEAVY)), detector
+
+    items.sort(key=order)  # stable: the rest keep their order
     for item in items:
         parameter = BY_DETECTOR.get(item.module.__name__)
         if parameter and not work_unit(item.nodeid).endswith(":" + item.callspec.params[parameter]):
             raise pytest.UsageError(f"{item.nodeid}: its id does not start with its "
                                     f"{parameter!r}, which conftest.work_unit reads")
-
-
-def _raw_detectors_one_at_a_time(items):
-    """Runs test_export_raw_detectors.py detector by detector: its module-scoped
-    `detector` is parametrized per test function over different case lists,
-    which pytest's own grouping does not bring together, and each detector
-    costs its exports once."""
-    slots = [i for i, item in enumerate(items) if item.module.__name__ == "test_export_raw_detectors"]
-    if not slots:
-        return
-    from ort_roi.export.models import DETECTORS
-
-    raw = sorted((items[i] for i in slots),
-                 key=lambda item: DETECTORS.index(item.callspec.params["detector"]))
-    for i, item in zip(slots, raw):
-        items[i] = item
