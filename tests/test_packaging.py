@@ -3,7 +3,8 @@ from that sdist, a wheel (CUDA off here, for CI time: the CUDA build is
 covered by `make install`); the wheel installs into a fresh virtual
 environment with onnxruntime, numpy and onnx only, all binary (no compiler,
 no torch), and runs a model with our nodes there against torchvision's
-results computed in this process."""
+results computed in this process: once with the newest onnxruntime and onnx,
+once with the oldest ones its metadata accepts."""
 
 from __future__ import annotations
 
@@ -59,13 +60,26 @@ def test_sdist_holds_what_a_build_needs(dist):
     assert not [n for n in names if n.endswith(".so") or n.split("/")[0] in ("build", "dist", ".venv")]
 
 
+def _requires(wheel: Path) -> list[str]:
+    """The wheel's Requires-Dist lines."""
+    with zipfile.ZipFile(wheel) as whl:
+        (metadata,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
+        return [line.split(":", 1)[1].strip() for line in whl.read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:")]
+
+
+def _oldest(requires: list[str], name: str) -> str:
+    """`name` pinned to the lower bound the wheel declares ("onnx>=1.19" -> "onnx==1.19")."""
+    (bound,) = [r.split(">=", 1)[1].split(",")[0].strip() for r in requires
+                if r.split(">=")[0].strip() == name and "extra ==" not in r]
+    return f"{name}=={bound}"
+
+
 def test_wheel_holds_the_library_and_needs_no_torch(dist):
     assert dist["wheel"].name.endswith("-py3-none-linux_x86_64.whl")
+    requires = _requires(dist["wheel"])
     with zipfile.ZipFile(dist["wheel"]) as whl:
         names = set(whl.namelist())
-        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
-        requires = [line.split(":", 1)[1].strip() for line in whl.read(metadata).decode().splitlines()
-                    if line.startswith("Requires-Dist:")]
         info = json.loads(whl.read("ort_roi/build_info.json"))
     assert {"ort_roi/libort_roi.so", "ort_roi/__init__.py", "ort_roi/ops.py",
             "ort_roi/schemas/__init__.py", "ort_roi/export/__init__.py"} <= names
@@ -74,14 +88,26 @@ def test_wheel_holds_the_library_and_needs_no_torch(dist):
     assert runtime == ["numpy", "onnx", "onnxruntime"]
 
 
-def test_wheel_runs_in_a_fresh_venv_without_torch(dist, tmp_path):
+@pytest.mark.parametrize("runtime", ["newest", "oldest"])
+def test_wheel_runs_in_a_fresh_venv_without_torch(dist, tmp_path, runtime):
+    # "oldest": the onnxruntime and onnx releases the wheel's lower bounds
+    # name, so that a bound too low for the code fails here, not for a user
+    # (onnx below 1.19 cannot give a schema its shape inference).
+    wanted = ["onnxruntime", "onnx"]
+    if runtime == "oldest":
+        wanted = [_oldest(_requires(dist["wheel"]), name) for name in wanted]
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
     python = str(venv / "bin" / "python")
     _run([python, "-m", "pip", "install", "-q", "--only-binary=:all:", str(dist["wheel"]),
-          "onnxruntime", "numpy", "onnx"], timeout=900)
-    installed = _run([python, "-m", "pip", "list", "--format=json"]).stdout
-    assert "torch" not in {p["name"] for p in json.loads(installed)}
+          *wanted, "numpy"], timeout=900)
+    installed = {p["name"]: p["version"]
+                 for p in json.loads(_run([python, "-m", "pip", "list", "--format=json"]).stdout)}
+    assert "torch" not in installed
+    if runtime == "oldest":
+        for pin in wanted:
+            name, version = pin.split("==")
+            assert installed[name].split(".")[:2] == version.split(".")[:2], (pin, installed)
 
     spec = importlib.util.spec_from_file_location(
         "make_case", ROOT / "examples" / "cpp_consumer" / "make_case.py")
