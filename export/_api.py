@@ -57,6 +57,8 @@ def export(
         options["dynamic_shapes"] = dynamic_shapes
     if opset is None:
         opset = 18 if dynamo else 17
+    if dynamo:
+        dynamo_patches.check_torch(model)
     with nms.patched(), multi_scale.fused(model) as exportable:
         if dynamo:
             with dynamo_patches.patched():

@@ -174,6 +174,32 @@ TRANSLATIONS = {
 }
 
 
+# The first torch release whose torch.export traces a detector with the
+# patches above. In 2.9 to 2.12, torch's own shape functions (conv's size
+# check, max_pool2d's output size) branch on the resized image's unbacked
+# size and the export stops with GuardOnDataDependentSymNode.
+DETECTOR_TORCH = (2, 13)
+
+
+def torch_release() -> tuple[int, int]:
+    """(major, minor) of the torch running, "2.12.1+cu130" -> (2, 12)."""
+    major, minor = torch.__version__.split("+")[0].split(".")[:2]
+    return int(major), int(minor)
+
+
+def check_torch(model: torch.nn.Module) -> None:
+    """Refuse, naming what to do instead, a torchvision detector on a torch
+    whose torch.export cannot trace it."""
+    if torch_release() >= DETECTOR_TORCH:
+        return
+    if any(isinstance(m, GeneralizedRCNNTransform) for m in model.modules()):
+        raise RuntimeError(
+            f"ort_roi.export: {type(model).__name__} is a torchvision detector; exporting it with "
+            f"dynamo=True needs torch {'.'.join(map(str, DETECTOR_TORCH))} or newer (this is torch "
+            f"{torch.__version__}, whose torch.export fails on the resized image's data-dependent "
+            "size). Export it with dynamo=False, or upgrade torch.")
+
+
 @contextmanager
 def patched():
     """Apply the patches above; put back exactly what was there (an inherited
