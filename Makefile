@@ -13,7 +13,8 @@ PIP := $(PY) -m pip
 # A torch/torchvision pair whose compiled ops load. torch 2.13.0 from PyPI
 # goes with torchvision 0.28.0; "!=2.13.0+cpu" stops pip from taking a
 # CPU-only local build of 2.13.0 (some images prefer one), against which
-# torchvision's ops do not load.
+# torchvision's ops do not load. Another pair goes into another venv with
+# make install VENV=.venv-torch TORCH_PAIR='"torch==X" "torchvision==Y"'.
 TORCH_PAIR := "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 # The oldest ONNX Runtime the library is built to load in (Debian trixie's
 # headers, API 21), and the release onnxruntime-gpu pairs with below. The
