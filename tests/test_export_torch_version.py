@@ -9,8 +9,8 @@ import pytest
 import torch
 import torchvision
 
-import ort_roi
 import ort_roi.export
+from export_support import run
 from ort_roi.export import dynamo_patches
 
 
@@ -42,13 +42,14 @@ def test_an_older_torch_still_exports_other_models(monkeypatch):
     monkeypatch.setattr(dynamo_patches, "torch_release", lambda: (2, 12))
     x = torch.rand(1, 4, 16, 16)
     boxes = torch.tensor([[1.0, 2.0, 20.0, 24.0], [0.0, 0.0, 31.0, 31.0]])
-    proto = ort_roi.export.export(_Pool().eval(), (x, boxes), dynamo=True)
-    sess = ort_roi.InferenceSession(proto.SerializeToString())
-    (y,) = sess.run(None, dict(zip([i.name for i in sess.get_inputs()], (x.numpy(), boxes.numpy()))))
+    proto = ort_roi.export.export(_Pool().eval(), (x, boxes), dynamo=True,
+                                  input_names=["x", "boxes"])
+    (y,) = run(proto, {"x": x.numpy(), "boxes": boxes.numpy()})
     torch.testing.assert_close(torch.from_numpy(y), _Pool()(x, boxes))
 
 
 def test_from_2_13_a_detector_is_not_refused(monkeypatch):
+    detector = _detector()
     for release in ((2, 13), (2, 14), (3, 0)):
         monkeypatch.setattr(dynamo_patches, "torch_release", lambda: release)
-        dynamo_patches.check_torch(_detector())  # raises nothing
+        dynamo_patches.check_torch(detector)  # raises nothing
