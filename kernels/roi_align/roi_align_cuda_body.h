@@ -49,10 +49,13 @@ ORT_ROI_HD int64_t ValidBatchIndex(A b, int64_t batch) {
 // samples row by row. A sample outside the map adds torchvision's 0, which
 // cannot change a sum that starts at +0, so it is skipped. Shared by
 // RoIAlign (and MultiScaleRoIAlign through RoIAlignBin) and PSRoIAlign.
-template <int64_t kBlock, typename T, typename A>
+// The channel loop stays a plain loop: unrolled through ForChannels, as the
+// pooling kernels are, RoIAlign's bench_cuda.py workload ran about 20%
+// slower on an H100 (0.70-0.75 ms against 0.60).
+template <typename T, typename A>
 ORT_ROI_HD void AddBinSamples(const RoIAlignBox<A>& box, int64_t ph, int64_t pw, const T* x,
                               int64_t channel_stride, int64_t count_c, int64_t height,
-                              int64_t width, A (&acc)[kBlock]) {
+                              int64_t width, A* acc) {
   for (int64_t iy = 0; iy < box.grid_h; ++iy) {
     const AxisTap<A> ty = BilinearAxisTap(
         SampleCoord(box.start_h, box.bin_h, ph, iy, box.grid_h), static_cast<int>(height));
@@ -65,11 +68,11 @@ ORT_ROI_HD void AddBinSamples(const RoIAlignBox<A>& box, int64_t ph, int64_t pw,
       const A w3 = ty.w_high * tx.w_low, w4 = ty.w_high * tx.w_high;
       const int64_t o1 = ty.low * width + tx.low, o2 = ty.low * width + tx.high;
       const int64_t o3 = ty.high * width + tx.low, o4 = ty.high * width + tx.high;
-      ForChannels<kBlock>(count_c, [&](int64_t c) {
+      for (int64_t c = 0; c < count_c; ++c) {
         const T* m = x + c * channel_stride;
         acc[c] += w1 * Load<A>(m[o1]) + w2 * Load<A>(m[o2]) + w3 * Load<A>(m[o3]) +
                   w4 * Load<A>(m[o4]);
-      });
+      }
     }
   }
 }
