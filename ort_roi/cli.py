@@ -33,13 +33,19 @@ def _tolerances(parser, rtol=1e-3, atol=1e-3):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ort-roi", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--traceback", action="store_true",
+                        help="on an error, show Python's traceback, not only the message")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("export", help="export a PyTorch model with torchvision ops as ort_roi nodes",
-                       description="MODEL: a torchvision model name (maskrcnn_resnet50_fpn) or "
-                                   "module:attr, an nn.Module or a callable returning one. "
-                                   "Inputs: the model's example_inputs if it has them, a list of "
-                                   "one image for a detector, else one [1, 3, H, W] batch.")
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    p = command("export", help="export a PyTorch model with torchvision ops as ort_roi nodes",
+                description="MODEL: a torchvision model name (maskrcnn_resnet50_fpn) or "
+                            "module:attr, an nn.Module or a callable returning one. "
+                            "Inputs: the model's example_inputs if it has them, a list of "
+                            "one image for a detector, else one [1, 3, H, W] batch.")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("out", metavar="OUT.onnx")
     p.add_argument("--exporter", choices=("torchscript", "dynamo"), default="torchscript",
@@ -49,10 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     _weights(p)
     _seed(p)
 
-    p = sub.add_parser("check", help="run an ONNX model in ORT and its PyTorch model eagerly; "
-                                     "compare output by output, or node by node",
-                       description="Give --torch, --per-node, --twins, or several. Exits 1 when "
-                                   "an output or a node differs beyond the tolerances.")
+    p = command("check", help="run an ONNX model in ORT and its PyTorch model eagerly; "
+                              "compare output by output, or node by node",
+                description="Give --torch, --per-node, --twins, or several. Exits 1 when "
+                            "an output or a node differs beyond the tolerances.")
     p.add_argument("model", metavar="MODEL.onnx")
     p.add_argument("--torch", metavar="MODEL_SPEC",
                    help="the PyTorch model, as for export (same --image-size and --weights): "
@@ -81,8 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     _seed(p)
     _tolerances(p)
 
-    p = sub.add_parser("demo", help="Mask R-CNN: ort_roi in ORT vs PyTorch eager vs "
-                                    "torchvision's standard ONNX export")
+    p = command("demo", help="Mask R-CNN: ort_roi in ORT vs PyTorch eager vs "
+                             "torchvision's standard ONNX export")
     # Random weights give up to 100 detections with near-tied scores, whose
     # order then decides the comparison; this image and seed stay clear of
     # such ties (both ort_roi's and torchvision's export match eager on them).
@@ -96,14 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     _weights(p)
     _tolerances(p)
 
-    p = sub.add_parser("bench", help="time ort_roi against torchvision, ONNX Runtime's own ops "
-                                     "and OpenVINO's CPU ops on the same inputs",
-                       description="Every row runs ort_roi and its peers in this process on the "
-                                   "same inputs with the same thread count, taking turns, and "
-                                   "prints medians and ratios (peer median / ort_roi median: "
-                                   "above 1x ort_roi is faster), and checks ort_roi's output "
-                                   "against torchvision's. Exits 1 when a check fails. "
-                                   "Progress goes to stderr, the Markdown table to stdout.")
+    p = command("bench", help="time ort_roi against torchvision, ONNX Runtime's own ops "
+                              "and OpenVINO's CPU ops on the same inputs",
+                description="Every row runs ort_roi and its peers in this process on the "
+                            "same inputs with the same thread count, taking turns, and "
+                            "prints medians and ratios (peer median / ort_roi median: "
+                            "above 1x ort_roi is faster), and checks ort_roi's output "
+                            "against torchvision's. Exits 1 when a check fails. "
+                            "Progress goes to stderr, the Markdown table to stdout.")
     p.add_argument("--quick", action="store_true",
                    help="tiny shapes, 2 runs each, no Mask R-CNN unless --only names it: "
                         "checks that every path works, says nothing about speed")
@@ -130,15 +136,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--png", metavar="PATH",
                    help="a bar chart of the ratios (needs matplotlib)")
 
-    sub.add_parser("info", help="library path, versions, ops and providers")
+    command("info", help="library path, versions, ops and providers")
     return parser
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.strerror or type(error).__name__}: {error.filename}"
+    text = str(error).strip() or "(no message)"
+    return f"{type(error).__name__}: {text}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # Imported only now: export, check, demo and bench import torch, info must not.
-    command = importlib.import_module(f"ort_roi.commands.{args.command}")
-    return command.run(args)
+    try:
+        # Imported only now: export, check, demo and bench import torch, info must not.
+        command = importlib.import_module(f"ort_roi.commands.{args.command}")
+        return command.run(args)
+    except SystemExit as refusal:  # a command's own message: an error too, not a mismatch
+        if not isinstance(refusal.code, str):
+            raise
+        print(refusal.code, file=sys.stderr)
+        return 2
+    except Exception as error:  # any failure: its message, and the status of an error
+        if args.traceback:
+            raise
+        print(f"ort-roi {args.command}: {_message(error)}", file=sys.stderr)
+        print("(--traceback shows where it happened)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

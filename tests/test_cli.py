@@ -122,7 +122,7 @@ def test_one_stage_detector_by_name(tmp_path):
 
 def test_bad_spec_is_named():
     result = ort_roi("export", "no_such_model_name", "x.onnx")
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "'no_such_model_name' is neither a torchvision model name" in result.stderr
 
 
@@ -147,3 +147,29 @@ def test_info_does_not_import_torch():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"RoIAlign"' in result.stdout
+
+
+def test_an_error_is_one_message_and_its_traceback_on_request(tmp_path):
+    missing = tmp_path / "missing.onnx"
+    result = ort_roi("check", str(missing), "--per-node")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines()[0] == f"ort-roi check: No such file or directory: {missing}"
+    assert "Traceback" not in result.stderr
+    traced = ort_roi("check", str(missing), "--per-node", "--traceback")
+    assert traced.returncode == 1 and "Traceback" in traced.stderr
+    assert traced.stderr.rstrip().endswith(f"No such file or directory: '{missing}'")
+
+
+def test_check_names_a_file_that_is_not_onnx(tmp_path):
+    junk = tmp_path / "junk.onnx"
+    junk.write_text("not a model")
+    result = ort_roi("check", str(junk), "--per-node")
+    assert result.returncode == 2
+    assert f"ort-roi: {junk} is not an ONNX model" in result.stderr
+
+
+def test_export_refuses_a_missing_folder_before_exporting(tmp_path):
+    out = tmp_path / "no_such_folder" / "x.onnx"
+    result = ort_roi("export", "maskrcnn_resnet50_fpn", str(out), timeout=60)
+    assert result.returncode == 2
+    assert f"cannot write {out}: there is no folder {out.parent}" in result.stderr

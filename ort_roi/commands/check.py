@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import torch
+from google.protobuf.message import DecodeError  # onnx.load's error for a file of another kind
 
 from . import models, per_node
 from .detections import describe, pair_near_ties
@@ -99,7 +100,10 @@ def run(args) -> int:
     if not (args.torch or args.per_node or args.twins):
         raise SystemExit("ort-roi: check needs --torch MODEL_SPEC (outputs against PyTorch), "
                          "--per-node (each ort_roi node against torchvision) or --twins")
-    proto = onnx.load(args.model)
+    try:
+        proto = onnx.load(args.model)
+    except DecodeError as e:
+        raise SystemExit(f"ort-roi: {args.model} is not an ONNX model ({e})") from e
     if args.per_node or args.twins:
         per_node.main_graph_nodes(proto)  # no node to check: say so before anything runs
     sess = session(args.model, profile=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 
 import onnx
 import torch
@@ -42,6 +43,9 @@ def _image_dims(index: int) -> dict:
 
 
 def run(args) -> int:
+    folder = Path(args.out).resolve().parent
+    if not folder.is_dir():  # say so before a long export, not after it
+        raise SystemExit(f"ort-roi: cannot write {args.out}: there is no folder {folder}")
     image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
     start = time.perf_counter()
     model = models.load_model(args.model, weights=args.weights, image_size=image_size,
