@@ -114,17 +114,30 @@ def differences(detector: Detector, kind: str, image: str, forced: tuple[str, ..
 
 
 def check(detector: Detector, kind: str, image: str) -> None:
-    """kind's export matches eager, or differs only through its named nodes."""
-    culprits = CULPRITS[kind].get((detector.name, image), ())
+    """kind's export matches eager, or differs only through its named nodes.
+
+    How far the convolutions' rounding carries depends on the processor:
+    ONNX Runtime's and PyTorch's AVX2 and AVX-512 kernels round apart, and
+    the tables were drawn on an AVX-512 machine; on an AVX2 one (an AMD EPYC,
+    2026-11-27) Faster R-CNN v2's boxes on the portrait image moved 2.2e-3 px.
+    So a named "Conv" may make no difference here, and where the export
+    differs beyond the named nodes, "Conv" is tried too, with the same proof:
+    feature maps apart by rounding only, and with eager's fed in, every
+    output within the tolerances."""
+    named = CULPRITS[kind].get((detector.name, image), ())
     plain = differences(detector, kind, image)
-    if not culprits:
-        assert not plain, plain
+    if not plain:
+        assert set(named) <= {"Conv"}, \
+            f"{kind} export matches eager: {named} no longer make a difference"
         return
-    assert plain, f"{kind} export matches eager: {culprits} no longer make a difference"
+    culprits = named
+    # One node's output is fed at a time, so not beside a named Softmax.
+    if not set(named) & set(FED) and (not named or differences(detector, kind, image, named)):
+        culprits = named + ("Conv",)
     for culprit in culprits:
         EVIDENCE[culprit](detector, kind, image, culprits)
     assert not (forced := differences(detector, kind, image, culprits)), forced
-    for culprit in culprits if len(culprits) > 1 else ():  # each one is needed
+    for culprit in named if len(named) > 1 else ():  # each named one is needed
         others = tuple(c for c in culprits if c != culprit)
         assert differences(detector, kind, image, others), f"{culprit} makes no difference"
 
