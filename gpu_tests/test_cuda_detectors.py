@@ -1,5 +1,5 @@
 """Whole detectors on CUDA: torchvision's two-stage detectors exported through
-ort_roi (TorchScript exporter, random weights as in tests/
+ort_roi (TorchScript exporter; the models, images and outputs of tests/
 test_export_detectors.py), run by onnxruntime-gpu's CUDA execution provider
 with every ort_roi node on the GPU, against the same model run eagerly by
 torch on CUDA, output by output with the CPU suite's tolerances.
@@ -13,7 +13,6 @@ defaults). Without it the two runtimes differ as they do on the CPU."""
 from __future__ import annotations
 
 import functools
-import json
 import os
 import tempfile
 
@@ -25,28 +24,15 @@ import torch
 
 import ort_roi
 import ort_roi.export
+from cuda_support import providers_by_node
 from export_support import mismatches
-from ort_roi.export.models import build_detector, synthetic_image
+from ort_roi.export.models import synthetic_image
+from test_export_detectors import IMAGES, model, outputs
 
 pytestmark = [pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
 
-SIZE = dict(min_size=256, max_size=384)
-OUTPUTS = {"fasterrcnn": ["boxes", "labels", "scores"],
-           "maskrcnn": ["boxes", "labels", "scores", "masks"],
-           "keypointrcnn": ["boxes", "labels", "scores", "keypoints", "keypoints_scores"]}
 DETECTORS = ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"]
-# The CPU suite's images (test_export_detectors.py IMAGES): no near ties there.
-IMAGES = [(240, 320, 101), (300, 200, 103)]
-
-
-def outputs(name: str) -> list[str]:
-    return OUTPUTS[name.split("_")[0]]
-
-
-@functools.cache
-def model(name: str) -> torch.nn.Module:
-    return build_detector(name, **SIZE)
 
 
 @functools.cache
@@ -84,10 +70,7 @@ def our_node_providers(name: str, sess: ort.InferenceSession) -> dict[str, str]:
     """Each ort_roi node of the graph -> the execution provider that ran it."""
     ours = {n.name for n in onnx.load_from_string(exported(name)).graph.node
             if n.domain == ort_roi.DOMAIN}
-    with open(sess.end_profiling()) as f:
-        events = json.load(f)
-    ran = {e["name"].removesuffix("_kernel_time"): e["args"]["provider"] for e in events
-           if e.get("cat") == "Node" and "provider" in e.get("args", {})}
+    ran = providers_by_node(sess)
     return {node: ran.get(node, "not run") for node in sorted(ours)}
 
 
