@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -22,6 +24,27 @@ FOREIGN_OPS = {"NonZero", "ScatterElements", "ScatterND", "Where", "RoiAlign",
 # labels and keypoint visibility exact, keypoint positions as boxes.
 TOLERANCES = {"boxes": (1e-4, 1e-3), "scores": (0, 1e-4), "masks": (0, 1e-3),
               "keypoints": (1e-4, 1e-3), "keypoints_scores": (1e-4, 1e-3)}
+
+
+def one_detector_at_a_time(function):
+    """functools.cache for a function whose first argument is a detector's
+    name, keeping one detector's results: a worker runs one detector's tests
+    after another (conftest.work_unit), and every detector's models, exports
+    and sessions kept at once grew a worker past 9 GB, two of them and their
+    subprocesses past the 24 GB of a CI machine, whose kernel then killed one."""
+    kept: dict = {}
+
+    @functools.wraps(function)
+    def cached(name, *args):
+        key = (name, *args)
+        if key not in kept:
+            if any(k[0] != name for k in kept):
+                kept.clear()
+            kept[key] = function(name, *args)
+        return kept[key]
+
+    cached.cache_clear = kept.clear
+    return cached
 
 
 def mismatches(names: list[str], actual: list[np.ndarray],
