@@ -30,7 +30,8 @@ both sides:
 - "Conv": no tie; ONNX Runtime's convolutions round differently from
   PyTorch's (~1e-5 of the largest value), which raw ResNet-50 weights carry
   through exp() of large box deltas to more than the boxes' tolerance.
-  Forced: the graph fed eager's feature maps in place of the backbone's.
+  Forced: the graph fed eager's feature maps in place of the backbone's
+  (and Mask R-CNN's mask logits in place of its mask head's).
 Everything else in the graph (our nodes included) is then checked exactly
 as on an image without the problem.
 """
@@ -182,8 +183,8 @@ def traced_nms_evidence(detector: Detector, kind: str, image: str, culprits) -> 
 
 
 def conv_evidence(detector: Detector, kind: str, image: str, culprits) -> None:
-    """ONNX Runtime's feature maps differ from eager's, by rounding: under
-    1e-4 of each map's largest value."""
+    """ONNX Runtime's feature maps (and mask logits) differ from eager's, by
+    rounding: under 1e-4 of each one's largest value."""
     fed = detector.run_fed(kind, image, "Conv")
     assert max(difference for difference, _ in fed.differences) > 0
     assert all(d < 1e-4 * largest for d, largest in fed.differences), fed.differences
