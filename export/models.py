@@ -125,6 +125,7 @@ def spread_scores(model: nn.Module, seed: int = 0) -> None:
     with _idle_heads(model.roi_heads, calibrated):
         _calibrate_norms(model, image, calibrated)
     rpn, predictor = model.rpn.head, model.roi_heads.box_predictor
+    # Asked again: a head's batch norms calibrated by the pass above idle it now.
     with _idle_heads(model.roi_heads, calibrated):
         # Proposals depend on the RPN's scale, the box head's input on the proposals.
         _rescale(model, image, {rpn.cls_logits: 3.0, rpn.bbox_pred: 0.3})

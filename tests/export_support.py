@@ -43,7 +43,6 @@ def one_detector_at_a_time(function):
             kept[key] = function(name, *args)
         return kept[key]
 
-    cached.cache_clear = kept.clear
     return cached
 
 
