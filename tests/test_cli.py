@@ -14,10 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ort_roi(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def ort_roi(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
     # From the checkout's root, so that `-m ort_roi.cli` runs this source;
     # tests/ on the path for the cli_models:attr specs.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, **env, PYTHONPATH=os.pathsep.join(
         [str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
     return subprocess.run([sys.executable, "-m", "ort_roi.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
@@ -76,6 +76,22 @@ def test_check_fails_on_another_model(tiny):
     assert "MISMATCH in output0" in result.stdout
     keep = next(line for line in result.stdout.splitlines() if line.startswith("output1 "))
     assert keep.split()[-1] == "ok"  # nms saw the same boxes
+
+
+def test_check_leaves_no_temporary_files(tiny, tmp_path):
+    """check profiles its session to say where each node ran; the profile goes
+    into a temporary folder, removed after a match, a mismatch and an error."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    ok(ort_roi("check", str(tiny), "--torch", "cli_models:TinyRoi", TMPDIR=str(temp)))
+    assert ort_roi("check", str(tiny), "--torch", "cli_models:shifted",
+                   TMPDIR=str(temp)).returncode == 1
+    inputs = tmp_path / "inputs.npz"
+    np.savez(inputs, image=np.zeros((1, 3, 64, 64), np.float32))  # no boxes, no scores
+    failed = ort_roi("check", str(tiny), "--per-node", "--inputs", str(inputs), TMPDIR=str(temp))
+    assert failed.returncode not in (0, 1) and "boxes" in failed.stderr, failed.stderr
+    # ".ses": ONNX Runtime's own telemetry session id, made on a process's first session.
+    assert [p.name for p in temp.iterdir() if p.name != ".ses"] == []
 
 
 def test_random_weights_follow_the_seed(tmp_path):

@@ -4,6 +4,8 @@ twins in place of our nodes (--twins)."""
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import onnx
 import torch
@@ -106,20 +108,23 @@ def run(args) -> int:
         raise SystemExit(f"ort-roi: {args.model} is not an ONNX model ({e})") from e
     if args.per_node or args.twins:
         per_node.main_graph_nodes(proto)  # no node to check: say so before anything runs
-    sess = session(args.model, profile=True)
-    image_size_given = args.image_size is not None
-    args.image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
-    torch_model = None
-    if args.torch:
-        torch_model = models.load_model(args.torch, weights=args.weights,
-                                        image_size=args.image_size, seed=args.seed)
-    inputs = model_inputs(args, proto, sess, torch_model, image_size_given)
-    for name, value in inputs.items():
-        print(f"input {name}: {shape_text(value.shape)} {value.dtype}")
+    # ORT writes its profile into a folder of ours, removed with what is in it
+    # whether the run succeeds or not.
+    with tempfile.TemporaryDirectory(prefix="ort_roi_profile_") as profile:
+        sess = session(args.model, profile_in=profile)
+        image_size_given = args.image_size is not None
+        args.image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
+        torch_model = None
+        if args.torch:
+            torch_model = models.load_model(args.torch, weights=args.weights,
+                                            image_size=args.image_size, seed=args.seed)
+        inputs = model_inputs(args, proto, sess, torch_model, image_size_given)
+        for name, value in inputs.items():
+            print(f"input {name}: {shape_text(value.shape)} {value.dtype}")
 
-    names = [o.name for o in sess.get_outputs()]
-    actual = sess.run(None, feeds(sess, inputs))
-    ran = providers_by_node(sess)
+        names = [o.name for o in sess.get_outputs()]
+        actual = sess.run(None, feeds(sess, inputs))
+        ran = providers_by_node(sess)
     failed = []
     if torch_model is not None:
         failed += against_torch(args, proto, torch_model, inputs, names, actual, ran)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -85,14 +84,16 @@ def our_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
     return found
 
 
-def session(model_path_or_bytes, *, plugin: bool = True, profile: bool = False,
+def session(model_path_or_bytes, *, plugin: bool = True, profile_in: Optional[str] = None,
             threads: int = 0) -> ort.InferenceSession:
+    """profile_in: a folder for ORT's profile (providers_by_node reads it);
+    the caller owns the folder."""
     so = ort.SessionOptions()
     so.log_severity_level = 3  # shape-inference warnings on data-dependent outputs
     so.intra_op_num_threads = threads
-    if profile:
+    if profile_in is not None:
         so.enable_profiling = True
-        so.profile_file_prefix = os.path.join(tempfile.mkdtemp(prefix="ort_roi_profile_"), "run")
+        so.profile_file_prefix = os.path.join(profile_in, "run")
     if plugin:
         return ort_roi.InferenceSession(model_path_or_bytes, so)
     return ort.InferenceSession(model_path_or_bytes, so, providers=["CPUExecutionProvider"])
@@ -101,7 +102,7 @@ def session(model_path_or_bytes, *, plugin: bool = True, profile: bool = False,
 def providers_by_node(sess: ort.InferenceSession) -> dict[str, tuple[str, str]]:
     """{node name: (op type, execution provider)} for every node that ran, read
     from ORT's profile (end the profiling: the session must have been made with
-    profile=True and have run)."""
+    profile_in and have run)."""
     path = sess.end_profiling()
     try:
         with open(path) as f:
