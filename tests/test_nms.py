@@ -4,7 +4,6 @@ NaN, 20,000 boxes, bad input."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,33 +215,59 @@ def test_one_box_covering_all_others():
 
 
 # The float32 inner loops have AVX2 and AVX-512 variants (kernels/nms/
-# iou_rows.h); the level is read once per process, so each runs in its own.
-LEVEL_CHECK = """
+# iou_rows.h); the level is read once per process, so each runs in its own,
+# which runs ours alone (no torch to import: a second to start, not five)
+# on inputs from this process, and torchvision's results are computed here.
+LEVEL_RUN = """
 import sys
-import numpy as np, torch, torchvision
+import numpy as np
 import ort_roi.ops
-from nms_cases import contained_at_threshold, crowded_boxes, tied_scores
-rng = np.random.default_rng(19)
-for n, extent, special in [(1500, 100, False), (1000, 60, True), (250, 40, False), (37, 20, False)]:
-    for t in (0.0, 0.5) if n > 300 else (0.0, 0.5, -0.1):
-        b, s = crowded_boxes(rng, n, np.float32, extent, special), tied_scores(rng, n, np.float32, special)
-        want = torchvision.ops.nms(torch.from_numpy(b), torch.from_numpy(s), t).numpy()
-        if not np.array_equal(ort_roi.ops.nms(b, s, t), want):
-            sys.exit(f"nms differs: n={n} special={special} threshold={t}")
-        c = rng.integers(0, 4, n)
-        want = torchvision.ops.batched_nms(torch.from_numpy(b), torch.from_numpy(s), torch.from_numpy(c), t).numpy()
-        if not np.array_equal(ort_roi.ops.batched_nms(b, s, c, t), want):
-            sys.exit(f"batched_nms differs: n={n} special={special} threshold={t}")
-print("same")
+cases, out = np.load(sys.argv[1]), {}
+for i in range(int(cases["count"])):
+    b, s, c, t = (cases[f"{i} {k}"] for k in ("boxes", "scores", "classes", "threshold"))
+    out[f"{i} nms"] = ort_roi.ops.nms(b, s, float(t))
+    out[f"{i} batched_nms"] = ort_roi.ops.batched_nms(b, s, c, float(t))
+np.savez(sys.argv[2], **out)
 """
 
 
+@pytest.fixture(scope="module")
+def level_cases(tmp_path_factory):
+    """(inputs file, [(name, torchvision's nms keep, its batched_nms keep)])."""
+    rng = np.random.default_rng(19)
+    inputs, expected = {}, []
+    for n, extent, special in [(1500, 100, False), (1000, 60, True), (250, 40, False),
+                               (37, 20, False)]:
+        for t in (0.0, 0.5) if n > 300 else (0.0, 0.5, -0.1):
+            b = crowded_boxes(rng, n, np.float32, extent, special)
+            s = tied_scores(rng, n, np.float32, special)
+            c = rng.integers(0, 4, n)
+            i = len(expected)
+            inputs |= {f"{i} boxes": b, f"{i} scores": s, f"{i} classes": c,
+                       f"{i} threshold": np.float64(t)}
+            tb, ts, tc = torch.from_numpy(b), torch.from_numpy(s), torch.from_numpy(c)
+            expected.append((f"n={n} special={special} threshold={t}",
+                             torchvision.ops.nms(tb, ts, t).numpy(),
+                             torchvision.ops.batched_nms(tb, ts, tc, t).numpy()))
+    path = tmp_path_factory.mktemp("nms_levels") / "inputs.npz"
+    np.savez(path, count=len(expected), **inputs)
+    return path, expected
+
+
 @pytest.mark.parametrize("level", ["scalar", "avx2", "avx512"])
-def test_every_vector_level(level):
+def test_every_vector_level(level, level_cases, tmp_path):
+    inputs, expected = level_cases
+    out = tmp_path / "keep.npz"
     env = dict(os.environ, ORT_ROI_ISA=level)
-    run = subprocess.run([sys.executable, "-c", LEVEL_CHECK], env=env, capture_output=True,
-                         text=True, timeout=300, cwd=Path(__file__).parent)
-    assert run.returncode == 0 and run.stdout.strip() == "same", run.stdout + run.stderr
+    run = subprocess.run([sys.executable, "-c", LEVEL_RUN, str(inputs), str(out)], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    kept = np.load(out)
+    assert len(kept.files) == 2 * len(expected)
+    for i, (name, nms, batched) in enumerate(expected):
+        np.testing.assert_array_equal(kept[f"{i} nms"], nms, err_msg=f"nms {name}")
+        np.testing.assert_array_equal(kept[f"{i} batched_nms"], batched,
+                                      err_msg=f"batched_nms {name}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
