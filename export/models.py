@@ -128,8 +128,9 @@ def spread_scores(model: nn.Module, seed: int = 0) -> None:
     # Asked again: a head's batch norms calibrated by the pass above idle it now.
     with _idle_heads(model.roi_heads, calibrated):
         # Proposals depend on the RPN's scale, the box head's input on the proposals.
-        _rescale(model, image, {rpn.cls_logits: 3.0, rpn.bbox_pred: 0.3})
-        logits = _rescale(model, image, {predictor.cls_score: 3.0, predictor.bbox_pred: 1.0})
+        _rescale(model, image, {rpn.cls_logits: 3.0, rpn.bbox_pred: 0.3}, last=rpn)
+        logits = _rescale(model, image, {predictor.cls_score: 3.0, predictor.bbox_pred: 1.0},
+                          last=predictor)
     predictor.cls_score.bias[0] += _background_shift(
         logits[predictor.cls_score].view(-1, predictor.cls_score.out_features),
         model.roi_heads.score_thresh, CANDIDATES * len(image))
@@ -183,6 +184,32 @@ def synthetic_image(height: int, width: int, seed: int = 0) -> torch.Tensor:
     return image
 
 
+class _Enough(Exception):
+    """Raised by a forward hook: the pass has computed all that it reads."""
+
+
+# False: every pass runs the whole model, as before the passes ended early
+# (tests/test_random_weights.py: the same weights bit for bit either way).
+END_PASSES_EARLY = True
+
+
+def _forward_until(model: nn.Module, images: list, last: nn.Module | None = None) -> None:
+    """model(images), cut short by _Enough, or once `last` has run. What
+    follows would change nothing (a Faster R-CNN's box head on a thousand
+    proposals an image, in a pass that reads only the backbone's norms)."""
+    def stop(*_):
+        raise _Enough
+
+    hook = last.register_forward_hook(stop) if last is not None and END_PASSES_EARLY else None
+    try:
+        model.eval()(images)
+    except _Enough:
+        pass
+    finally:
+        if hook is not None:
+            hook.remove()
+
+
 def _calibrate_norms(model: nn.Module, images: list, done: set) -> None:
     """Set each batch norm not in `done` to divide by its input's root mean square.
 
@@ -195,28 +222,36 @@ def _calibrate_norms(model: nn.Module, images: list, done: set) -> None:
     """
     norms = [m for m in model.modules()
              if isinstance(m, nn.modules.batchnorm._BatchNorm) and m not in done]
+    if not norms and END_PASSES_EARLY:
+        return  # a pass would change nothing
+    left = set(norms)  # the pass ends once none is
 
     def calibrate(norm, inputs):
         if norm not in done and inputs[0].numel() > 0:  # the first call sets it
             done.add(norm)
             norm.running_mean.zero_()
             norm.running_var.fill_(inputs[0].double().square().mean().item())
+            left.discard(norm)
+            if not left and END_PASSES_EARLY:
+                raise _Enough
 
     # In order of the forward pass, so each sees its inputs already calibrated.
     hooks = [norm.register_forward_pre_hook(calibrate) for norm in norms]
     try:
-        model.eval()(images)
+        _forward_until(model, images)
     finally:
         for hook in hooks:
             hook.remove()
 
 
-def _rescale(model: nn.Module, image: list, targets: dict) -> dict:
+def _rescale(model: nn.Module, image: list, targets: dict, last: nn.Module | None = None) -> dict:
+    """Each target layer scaled to the spread given, from a pass that ends
+    after `last` (where given: the module after which no target runs)."""
     outputs = {layer: [] for layer in targets}
     hooks = [layer.register_forward_hook(lambda m, i, o: outputs[m].append(o))
              for layer in targets]
     try:
-        model.eval()(image)
+        _forward_until(model, image, last)
     finally:
         for hook in hooks:
             hook.remove()
