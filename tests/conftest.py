@@ -36,6 +36,18 @@ def pytest_sessionstart(session):
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_folder(tmp_path_factory):
+    """A folder that every worker of this run sees (export_support.shared_by_workers):
+    under pytest-xdist a worker's base folder is one of the run's own."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    shared.mkdir(exist_ok=True)
+    os.environ["ORT_ROI_TEST_SHARED"] = str(shared)
+    yield shared
+    os.environ.pop("ORT_ROI_TEST_SHARED", None)
+
+
 # Files whose tests build, export and run whole detectors, or build the
 # package: minutes each, against seconds for most files. They start first,
 # the detector files one detector per work unit (below), so that no long

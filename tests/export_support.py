@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -44,6 +48,26 @@ def one_detector_at_a_time(function):
         return kept[key]
 
     return cached
+
+
+def shared_by_workers(key: str, compute: Callable[[], bytes]) -> bytes:
+    """compute() once per test run, in whichever pytest-xdist worker asks
+    first; a worker asking meanwhile waits for it, and later ones read its
+    file (conftest.py names the run's folder in ORT_ROI_TEST_SHARED; without
+    one, every caller computes)."""
+    folder = os.environ.get("ORT_ROI_TEST_SHARED")
+    if not folder:
+        return compute()
+    path = Path(folder) / key
+    with open(path.with_name(key + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if path.exists():
+            return path.read_bytes()
+        data = compute()
+        partial = path.with_name(key + ".partial")
+        partial.write_bytes(data)
+        partial.replace(path)
+        return data
 
 
 def mismatches(names: list[str], actual: list[np.ndarray],

@@ -31,7 +31,8 @@ import pytest
 import torch
 
 import ort_roi.export
-from export_support import EXPORTERS, TOLERANCES, one_detector_at_a_time, run, run_session
+from export_support import (EXPORTERS, TOLERANCES, one_detector_at_a_time, run, run_session,
+                            shared_by_workers)
 from graph_probe import session
 from ort_roi.export import dynamo_patches
 from ort_roi.export.models import TWO_STAGE, build_detector, synthetic_image
@@ -73,12 +74,24 @@ def exported(name: str, exporter: str, images: int = 1) -> onnx.ModelProto:
     return _exported(name, exporter, images)
 
 
+# test_graph_tools.py runs the tools on this one's exports: whichever worker
+# exports it first, the other reads its file (no more ResNet-50 detectors than
+# that on disk: some hundred MB each).
+SHARED = ("fasterrcnn_mobilenet_v3_large_fpn",)
+
+
 @one_detector_at_a_time
 def _exported(name: str, exporter: str, images: int) -> onnx.ModelProto:
     inputs = [f"image{i}" for i in range(images)]
     example = [synthetic_image(*IMAGES[i][:2], seed=i) for i in range(images)]
     names = [f"{o}{i}" for i in range(images) for o in outputs(name)]
-    return onnx.load_from_string(_export(model(name), exporter, example, inputs, names))
+
+    def export() -> bytes:
+        return _export(model(name), exporter, example, inputs, names)
+
+    if name in SHARED:
+        return onnx.load_from_string(shared_by_workers(f"{name}-{exporter}-{images}.onnx", export))
+    return onnx.load_from_string(export())
 
 
 def _export(detector, exporter, example, inputs, names) -> bytes:

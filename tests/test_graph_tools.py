@@ -6,8 +6,9 @@ onnxsim, and a session that also registers onnxruntime-extensions.
 The detector is the cheapest of test_export_detectors.py's with both of our
 detector nodes (MultiScaleRoIAlign and BatchedNMS): Faster R-CNN on
 MobileNetV3, with that module's random weights, sizes and exports (the same
-cached objects when both modules run in one session, so no export is paid
-twice). The tools get copies: some rewrite the model they are given.
+cached objects when both modules run in one process, and the same files when
+they run in two workers: no export is paid twice). The tools get copies: some
+rewrite the model they are given.
 
 The detector has two of our eight ops; all_ops_model.py, with all eight, goes
 through the tools that infer shapes, which must then state what our schemas
