@@ -75,8 +75,8 @@ test: install
 
 # The CPU kernels built with AddressSanitizer and UndefinedBehaviorSanitizer,
 # under the parity suite (the hostile-input cases among it, each in its own
-# process), every vector level of the CPU kernels (each in its own process),
-# and the CUDA kernels' thread bodies run over their launch grids on the host
+# process, and NMS's, RoIAlign's and the pools' vector levels) and the CUDA
+# kernels' thread bodies run over their launch grids on the host
 # (libort_roi_host_grid, built with the same flags: where an out-of-bounds
 # index in CUDA code shows without a GPU). Any report fails the run. Python
 # is not instrumented, so the sanitizer runtime (and libstdc++, whose
@@ -85,7 +85,7 @@ test: install
 # $(SANITIZE_BUILD)/reports as well as failing the test that triggered them.
 SANITIZE_BUILD := build/sanitize
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SANITIZE_TESTS := $(PARITY_TESTS) tests/test_cpu_isa.py $(wildcard tests/test_cuda_body_*.py)
+SANITIZE_TESTS := $(PARITY_TESTS) $(wildcard tests/test_cuda_body_*.py)
 test-sanitize: install
 	cmake -S . -B $(SANITIZE_BUILD) -DORT_ROI_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" -DCMAKE_SHARED_LINKER_FLAGS="$(SANITIZE_FLAGS)" >/dev/null
