@@ -80,11 +80,18 @@ CULPRITS = {"torchvision": TORCHVISION_EXPORT} | {e: OURS for e in EXPORTERS}
 
 
 # The dynamo exporter's graphs hold the same ort_roi nodes as the TorchScript
-# exporter's, and test_export_dynamo_detectors.py compares every two-stage one
-# with eager. With raw weights, dynamo runs on the new one-stage detectors and
-# two two-stage ones (one of them the Softmax case), on the issue's image: each
-# dynamo export of a ResNet-50 two-stage detector costs one to three minutes.
-DYNAMO = ("fasterrcnn_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_fpn") + ONE_STAGE
+# exporter's, and test_export_detectors.py compares every two-stage one with
+# eager through both. With raw weights, dynamo runs on the issue's image for
+# the one-stage detectors and for MobileNet's Faster R-CNN (the Softmax case):
+# a dynamo export of a detector costs one to two minutes on two cores. Not
+# RetinaNet v2, whose graph differs from v1's in the head's convolutions
+# alone (its postprocessing, where the exporters and our nodes meet, is
+# v1's), nor ResNet-50's Faster R-CNN: no node is named for it in the tables
+# above (no tie reaches its outputs), so its raw dynamo case is a plain
+# comparison with eager, which test_export_detectors.py makes through dynamo
+# with conditioned weights.
+DYNAMO = ("fasterrcnn_mobilenet_v3_large_fpn",) + tuple(
+    d for d in ONE_STAGE if d != "retinanet_resnet50_fpn_v2")
 
 
 def images_for(name: str, exporter: str) -> tuple[str, ...]:
