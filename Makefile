@@ -58,9 +58,22 @@ $(VENV)/.deps: Makefile pyproject.toml
 
 setup: $(VENV)/.deps
 
+# CUDA architectures to compile for, when not CMakeLists.txt's eight (Turing
+# to Blackwell): make install CUDA_ARCHITECTURES="90-real". CI (CI=true),
+# where no GPU runs them, compiles the two ends of that range only, machine
+# code for the oldest and PTX for the newest: every kernel still goes
+# through nvcc and ptxas (a clean build on two cores: 1 min 50 s, not 3 min 30 s)
+# (no kernel has code that depends on the architecture).
+ifeq ($(CI),true)
+CUDA_ARCHITECTURES ?= 75-real;120-virtual
+endif
+# Passed even when empty (CMakeLists.txt's own list), or the build folder's
+# cache would keep the last architectures asked for.
+ARCH_OPTION := -C "cmake.define.ORT_ROI_CUDA_ARCHITECTURES=$(CUDA_ARCHITECTURES)"
+
 # Re-run on every call: the build directory is kept, so only edits recompile.
 install: setup
-	$(PIP) install -q --no-build-isolation ".[export,test]"
+	$(PIP) install -q --no-build-isolation $(ARCH_OPTION) ".[export,test]"
 
 demo: install
 	$(VENV)/bin/ort-roi demo
