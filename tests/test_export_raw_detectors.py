@@ -3,7 +3,8 @@ ort_roi with both exporters and by torchvision's standard export, compared
 with PyTorch eager row by row.
 
 Raw random weights (tests/raw_detectors.py: no conditioning, 11 classes, 20
-detections an image) make equal scores common: identical clipped proposals
+detections an image; two-stage ones take 300 proposals an image into their
+box head, not 1,000, for CPU time) make equal scores common: identical clipped proposals
 give identical features, a MobileNet's vanishing activations give every box
 the same 1/11. Which of two equal scores comes first is then decided by
 each op's tie rule, and an export matches eager only if every op breaks ties
