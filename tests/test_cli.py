@@ -57,8 +57,23 @@ def test_export_dynamo_with_opset_and_image_size(tmp_path):
     assert "input x: [1, 3, 16, 20] float32" in out and "all outputs match" in out
 
 
-def test_check_reports_each_output_our_nodes_and_providers(tiny):
-    out = ok(ort_roi("check", str(tiny), "--torch", "cli_models:TinyRoi"))
+# check profiles its session to say where each node ran; the profile goes
+# into a temporary folder, removed after a match, a mismatch and an error.
+# Each check below runs with a TMPDIR of its own, empty afterwards.
+def empty_temp(tmp_path) -> Path:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    return temp
+
+
+def left_in(temp: Path) -> list[str]:
+    # ".ses": ONNX Runtime's own telemetry session id, made on a process's first session.
+    return [p.name for p in temp.iterdir() if p.name != ".ses"]
+
+
+def test_check_reports_each_output_our_nodes_and_providers(tiny, tmp_path):
+    temp = empty_temp(tmp_path)
+    out = ok(ort_roi("check", str(tiny), "--torch", "cli_models:TinyRoi", TMPDIR=str(temp)))
     lines = out.splitlines()
     pooled = next(line for line in lines if line.startswith("output0 "))
     keep = next(line for line in lines if line.startswith("output1 "))
@@ -68,30 +83,26 @@ def test_check_reports_each_output_our_nodes_and_providers(tiny):
     assert any(line.split()[1:] == ["RoIAlign", "CPUExecutionProvider"] for line in lines)
     assert any(line.split()[1:] == ["NMS", "CPUExecutionProvider"] for line in lines)
     assert "ort_roi nodes (2):" in out and "all outputs match" in out
+    assert left_in(temp) == []
 
 
-def test_check_fails_on_another_model(tiny):
-    result = ort_roi("check", str(tiny), "--torch", "cli_models:shifted")
+def test_check_fails_on_another_model(tiny, tmp_path):
+    temp = empty_temp(tmp_path)
+    result = ort_roi("check", str(tiny), "--torch", "cli_models:shifted", TMPDIR=str(temp))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "MISMATCH in output0" in result.stdout
     keep = next(line for line in result.stdout.splitlines() if line.startswith("output1 "))
     assert keep.split()[-1] == "ok"  # nms saw the same boxes
+    assert left_in(temp) == []
 
 
-def test_check_leaves_no_temporary_files(tiny, tmp_path):
-    """check profiles its session to say where each node ran; the profile goes
-    into a temporary folder, removed after a match, a mismatch and an error."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    ok(ort_roi("check", str(tiny), "--torch", "cli_models:TinyRoi", TMPDIR=str(temp)))
-    assert ort_roi("check", str(tiny), "--torch", "cli_models:shifted",
-                   TMPDIR=str(temp)).returncode == 1
+def test_check_that_fails_to_run_leaves_no_temporary_files(tiny, tmp_path):
+    temp = empty_temp(tmp_path)
     inputs = tmp_path / "inputs.npz"
     np.savez(inputs, image=np.zeros((1, 3, 64, 64), np.float32))  # no boxes, no scores
     failed = ort_roi("check", str(tiny), "--per-node", "--inputs", str(inputs), TMPDIR=str(temp))
     assert failed.returncode not in (0, 1) and "boxes" in failed.stderr, failed.stderr
-    # ".ses": ONNX Runtime's own telemetry session id, made on a process's first session.
-    assert [p.name for p in temp.iterdir() if p.name != ".ses"] == []
+    assert left_in(temp) == []
 
 
 def test_random_weights_follow_the_seed(tmp_path):
