@@ -19,15 +19,12 @@ from torchvision.models import get_model
 
 import ort_roi.export
 from eager_rules import RULES
+from export_support import SIZE, TWO_STAGE_SIZE
 from graph_probe import (feeding, match_by_value, module_outputs, nodes_of_type, session,
                          with_outputs)
 from ort_roi.export.models import FIXED_SIZE, TWO_STAGE, random_weight_options, synthetic_image
 
 KINDS = ("torchscript", "dynamo", "torchvision")  # ours twice, then torchvision's own
-# Small transform sizes, and 300 proposals an image into a two-stage
-# detector's box head where torchvision takes 1,000: CPU time.
-SIZE = dict(min_size=256, max_size=384)
-TWO_STAGE_SIZE = dict(SIZE, rpn_post_nms_top_n_test=300)
 IMAGES = {
     # The setting of issue 8: uniform noise, 300x400.
     "noise": lambda: torch.rand(3, 300, 400, generator=torch.Generator().manual_seed(0)),

@@ -22,7 +22,6 @@ near-tie broken the other way) or a bug, never rounding.
 
 from __future__ import annotations
 
-
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -30,8 +29,8 @@ import pytest
 import torch
 
 import ort_roi.export
-from export_support import (EXPORTERS, TOLERANCES, one_detector_at_a_time, run_session,
-                            shared_by_workers)
+from export_support import (EXPORTERS, TOLERANCES, TWO_STAGE_SIZE, one_detector_at_a_time,
+                            run_session, shared_by_workers)
 from graph_probe import session
 from ort_roi.export import dynamo_patches
 from ort_roi.export.models import TWO_STAGE, build_detector, synthetic_image
@@ -40,11 +39,6 @@ from ort_roi.export.models import TWO_STAGE, build_detector, synthetic_image
 pytestmark = [pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
 
-# Small transform sizes, and 300 proposals an image into the box head where
-# torchvision takes 1,000: CPU time (the heads on 1,000 proposals were most
-# of every run: Faster R-CNN v2's eager pass 4.2 s -> 1.3 s on two cores).
-# The graph is the same, with another constant.
-SIZE = dict(min_size=256, max_size=384, rpn_post_nms_top_n_test=300)
 OUTPUTS = {
     "fasterrcnn": ["boxes", "labels", "scores"],
     "maskrcnn": ["boxes", "labels", "scores", "masks"],
@@ -68,7 +62,7 @@ def outputs(name: str) -> list[str]:
 
 @one_detector_at_a_time
 def model(name: str) -> torch.nn.Module:
-    return build_detector(name, **SIZE)
+    return build_detector(name, **TWO_STAGE_SIZE)
 
 
 def exported(name: str, exporter: str, images: int = 1) -> onnx.ModelProto:
@@ -219,7 +213,7 @@ def blank(value) -> torch.Tensor:
 @pytest.mark.parametrize("name", TWO_STAGE)
 def test_matches_eager_on_a_blank_image(name, exporter):
     """No detection: the mask and keypoint heads run on none."""
-    image = next((blank(value) for value in BLANKS if detections(name, blank(value)) == 0), None)
+    image = next((i for i in map(blank, BLANKS) if detections(name, i) == 0), None)
     assert image is not None, f"{name} detects something in every blank image"
     expected = assert_matches_eager(name, exporter, [image])
     assert all(len(e) == 0 for e in expected)

@@ -4,12 +4,13 @@ with PyTorch eager row by row.
 
 Raw random weights (tests/raw_detectors.py: no conditioning, 11 classes, 20
 detections an image; two-stage ones take 300 proposals an image into their
-box head, not 1,000, for CPU time) make equal scores common: identical clipped proposals
-give identical features, a MobileNet's vanishing activations give every box
-the same 1/11. Which of two equal scores comes first is then decided by
-each op's tie rule, and an export matches eager only if every op breaks ties
-as eager does. Rows are compared in order, with no pairing of near ties,
-within the tolerances test_export_detectors.py documents (labels exact).
+box head, not 1,000, for CPU time: export_support.TWO_STAGE_SIZE) make equal
+scores common: identical clipped proposals give identical features, a
+MobileNet's vanishing activations give every box the same 1/11. Which of
+two equal scores comes first is then decided by each op's tie rule, and an
+export matches eager only if every op breaks ties as eager does. Rows are
+compared in order, with no pairing of near ties, within the tolerances
+test_export_detectors.py documents (labels exact).
 
 Where an export does differ, the tables below name the ONNX nodes
 responsible, and the test proves it on the spot: the export still differs
