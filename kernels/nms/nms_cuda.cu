@@ -150,9 +150,8 @@ Status NmsCudaFinish(const char* op, const NmsDeviceKeep& keep, const KeepOutput
   const cudaError_t e = cudaStreamSynchronize(s);
   if (e != cudaSuccess) return CudaStatus(op, e);
   int64_t* y = keep_output(count);
-  // The copy reads scratch that the caller frees when Compute returns; the
-  // allocator's next user is ordered after it on the same stream, as ORT's
-  // own NonMaxSuppression relies on.
+  // The copy reads scratch that the caller frees when Compute returns: safe,
+  // as the scratch is tagged with this stream (ort/device_scratch.h).
   if (count > 0) {
     cudaMemcpyAsync(y, keep.keep, count * sizeof(int64_t), cudaMemcpyDeviceToDevice, s);
   }

@@ -6,6 +6,7 @@
 
 #include "deform_conv/deform_conv.h"
 #include "ort/custom_op.h"
+#include "ort/device_scratch.h"
 #include "ort/host_scratch.h"
 #include "ort/ops.h"
 
@@ -33,32 +34,6 @@ InferDim OutputDim(const InferDim& size, const InferDim& kernel, const std::vect
 }
 
 bool Known(const InferDim& d) { return !d.symbol.empty() || d.value >= 0; }
-
-// Device scratch from ORT's allocator for the memory `like` lives in (the
-// CUDA device of an input), freed on destruction. Freeing while kernels on the
-// compute stream still use it is what ORT's own CUDA kernels do with their
-// scratch: the allocator hands the memory only to later work on that stream.
-class Scratch {
- public:
-  Scratch(const Ort::KernelContext& ctx, const Ort::ConstValue& like, int64_t bytes) {
-    if (bytes <= 0) return;
-    const OrtMemoryInfo* device = like.GetTensorMemoryInfo();
-    allocator_ = ctx.GetAllocator(*device);
-    data_ = allocator_->Alloc(allocator_, static_cast<size_t>(bytes));
-  }
-  ~Scratch() {
-    if (allocator_ == nullptr) return;
-    if (data_ != nullptr) allocator_->Free(allocator_, data_);
-    Ort::GetApi().ReleaseAllocator(allocator_);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  void* data() const { return data_; }
-
- private:
-  OrtAllocator* allocator_ = nullptr;
-  void* data_ = nullptr;
-};
 
 template <bool kCuda>
 struct DeformConvKernel {
@@ -170,14 +145,15 @@ struct DeformConvKernel {
       T* ys = y.GetTensorMutableData<T>();
       if constexpr (kCuda) {
         const int64_t bytes = DeformConvCudaScratchBytes<T>(s);
-        const Scratch columns(ctx, x, bytes);
-        if (bytes > 0 && columns.data() == nullptr) {
+        DeviceScratchPool device(ctx, x);
+        void* columns = device.Allocate(static_cast<size_t>(bytes));
+        if (bytes > 0 && columns == nullptr) {
           run = Status::DeviceError("DeformConv2d: could not allocate " + std::to_string(bytes) +
                                     " bytes of device scratch");
           return;
         }
         run = DeformConvCuda(s, InputData<T>(x), InputData<T>(w), InputData<T>(offset), bs, ms, ys,
-                             columns.data(), ctx.GetGPUComputeStream());
+                             columns, ctx.GetGPUComputeStream());
       } else {
         HostScratchPool scratch(ctx);
         const DeformConvPackedW<typename Acc<T>::type>* packed = nullptr;

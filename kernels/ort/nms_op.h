@@ -10,6 +10,7 @@
 
 #include "common/float_attribute.h"
 #include "nms/nms.h"
+#include "ort/device_scratch.h"
 #include "ort/op_helpers.h"
 #include "ort/shape_infer.h"
 
@@ -46,34 +47,6 @@ OrtStatusPtr WriteKeep(Ort::KernelContext& ctx, DType dtype, const Run& run) {
   return nullptr;
 }
 
-// Device memory from ORT's allocator for one Compute call: whatever it hands
-// out is freed when it goes out of scope, the allocator released.
-class ComputeScratch {
- public:
-  ComputeScratch(const Ort::KernelContext& ctx, const Ort::ConstValue& on_device_of) {
-    const Ort::MemoryInfo info("Cuda", OrtDeviceAllocator,
-                               on_device_of.GetTensorMemoryInfo().GetDeviceId(), OrtMemTypeDefault);
-    allocator_ = ctx.GetAllocator(*info);
-  }
-  ComputeScratch(const ComputeScratch&) = delete;
-  ComputeScratch& operator=(const ComputeScratch&) = delete;
-  ~ComputeScratch() {
-    for (void* p : blocks_) allocator_->Free(allocator_, p);
-    Ort::GetApi().ReleaseAllocator(allocator_);
-  }
-
-  void* Allocate(size_t bytes) {
-    void* p = allocator_->Alloc(allocator_, bytes);
-    if (p == nullptr && bytes > 0) throw std::bad_alloc();
-    blocks_.push_back(p);
-    return p;
-  }
-
- private:
-  OrtAllocator* allocator_ = nullptr;
-  std::vector<void*> blocks_;
-};
-
 // The CUDA form of WriteKeep: calls run(T{}, scratch, keep_output, stream)
 // -> Status with T the storage type of `dtype`, scratch from ORT's allocator
 // on the device of `on_device_of` and ORT's compute stream; keep_output
@@ -81,8 +54,12 @@ class ComputeScratch {
 template <typename Run>
 OrtStatusPtr WriteKeepCuda(Ort::KernelContext& ctx, const Ort::ConstValue& on_device_of,
                            DType dtype, const Run& run) {
-  ComputeScratch memory(ctx, on_device_of);
-  const DeviceScratch scratch = [&](size_t bytes) { return memory.Allocate(bytes); };
+  DeviceScratchPool memory(ctx, on_device_of);
+  const DeviceScratch scratch = [&](size_t bytes) {
+    void* p = memory.Allocate(bytes);
+    if (p == nullptr && bytes > 0) throw std::bad_alloc();
+    return p;
+  };
   const KeepOutput keep_output = [&](int64_t count) {
     return ctx.GetOutput(0, {count}).GetTensorMutableData<int64_t>();
   };
