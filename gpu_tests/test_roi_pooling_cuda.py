@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import torchvision.ops  # noqa: E402
 
 import ort_roi  # noqa: E402
 from roi_cases import (ABSURD_ROWS, EDGE_CASES, NON_FINITE_ROWS, POSITION_SENSITIVE_EDGE_CASES,  # noqa: E402
@@ -46,7 +47,7 @@ def on_cuda(op, x, rois, oh, ow, scale=1.0, ratio=-1):
 def torchvision_on_cuda(op, x, rois, oh, ow, scale=1.0, ratio=-1):
     tx, tr = (t.cuda() for t in reference_inputs(x, rois))
     args = [tx, tr, (oh, ow), scale] + ([ratio] if op.sampling_ratio else [])
-    return op.reference(*args).cpu().numpy()
+    return getattr(torchvision.ops, op.reference)(*args).cpu().numpy()
 
 
 def assert_same_bits(a, b):
