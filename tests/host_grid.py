@@ -122,6 +122,12 @@ def nms_buffer(boxes, scores, threshold, chunk_rows=0):
                  _ptr(scores))
 
 
+def nms_mask_bytes(n: int) -> int:
+    """Bytes of NMS's device mask chunk for n boxes (NmsMaskWords)."""
+    _LIB.ort_roi_host_nms_mask_bytes.restype = _I64
+    return _LIB.ort_roi_host_nms_mask_bytes(_I64(n))
+
+
 def nms(boxes, scores, threshold, chunk_rows=0):
     keep, count = nms_buffer(boxes, scores, threshold, chunk_rows)
     return keep[:count]

@@ -91,6 +91,22 @@ def test_nms_device_chunking_past_one_chunk():
     assert 1000 < len(check(boxes, scores, 0.5)) < 24_000
 
 
+@pytest.mark.parametrize("n", [1, 64, 120, 1000, 24_000, 200_000, 9_000_000])
+def test_nms_mask_scratch_is_what_the_boxes_need(n):
+    # One chunk of rows: at least a block of 64, at most every row (n rounded
+    # up to 64), within the 64 MiB budget unless 64 rows alone exceed it.
+    words = -(-n // 64)
+    chunk = host_grid.nms_mask_bytes(n)
+    assert chunk % (8 * words) == 0
+    rows = chunk // (8 * words)
+    assert rows % 64 == 0 and 64 <= rows <= 64 * words
+    assert chunk <= 64 << 20 or rows == 64
+    if n <= 1000:
+        assert rows == 64 * words  # the whole mask, a few KiB: 120 boxes take 2 KiB
+    else:
+        assert chunk > (32 << 20) or rows == 64 * words  # big calls use the budget
+
+
 def test_nms_disjoint_boxes_all_kept():
     # Nothing suppressed: every row of the greedy pass is kept.
     x = np.arange(5000, dtype=np.float32) * 10

@@ -87,7 +87,7 @@ struct NmsScratch {
     sorted = layout->Take<A>(4 * n);
     sorted_classes = with_classes ? layout->Take<int64_t>(n) : nullptr;
     removed = layout->Take<uint64_t>(NmsColBlocks(n));
-    mask = layout->Take<uint64_t>(NmsChunkRows(n) * NmsColBlocks(n));
+    mask = layout->Take<uint64_t>(NmsMaskWords(n));
     keep = layout->Take<int64_t>(n);
     count = layout->Take<int64_t>(1);
     // cub's own scratch: its size for n pairs, asked with no memory.

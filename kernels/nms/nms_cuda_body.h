@@ -30,12 +30,18 @@ constexpr int64_t kNmsMaskChunkBytes = int64_t{64} << 20;
 ORT_ROI_HD int64_t NmsColBlocks(int64_t n) { return (n + kNmsBlock - 1) / kNmsBlock; }
 
 // Rows of one mask chunk: a multiple of 64 whose words fit the budget (at
-// least 64 rows, 8 * n bytes).
-inline int64_t NmsChunkRows(int64_t n) {
+// least 64 rows, 8 * n bytes), and no more than n rounded up to 64, so that
+// a call with few boxes takes the scratch its mask needs and not the budget
+// (120 boxes once took 64 MiB, per stream in flight).
+ORT_ROI_HD int64_t NmsChunkRows(int64_t n) {
   const int64_t words = NmsColBlocks(n) > 0 ? NmsColBlocks(n) : 1;
-  const int64_t rows = kNmsMaskChunkBytes / 8 / words / kNmsBlock * kNmsBlock;
+  const int64_t budget = kNmsMaskChunkBytes / 8 / words / kNmsBlock * kNmsBlock;
+  const int64_t rows = budget < words * kNmsBlock ? budget : words * kNmsBlock;
   return rows > kNmsBlock ? rows : kNmsBlock;
 }
+
+// Words of the one mask chunk the launcher allocates.
+ORT_ROI_HD int64_t NmsMaskWords(int64_t n) { return NmsChunkRows(n) * NmsColBlocks(n); }
 
 // Rows [row_begin, row_begin + rows) of the mask, words of the column
 // blocks [first_block, first_block + width): the chunk's first row is in

@@ -14,3 +14,8 @@ ORT_ROI_HOST_GRID_API int ort_roi_host_nms(int type, int64_t n, double iou_thres
                 chunk_rows, keep, count);
   });
 }
+
+// Bytes of the mask chunk that NMS and BatchedNMS take from device scratch for n boxes.
+ORT_ROI_HOST_GRID_API int64_t ort_roi_host_nms_mask_bytes(int64_t n) {
+  return NmsMaskWords(n) * static_cast<int64_t>(sizeof(uint64_t));
+}
