@@ -18,12 +18,11 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-import torchvision.ops  # noqa: E402
 
 import ort_roi  # noqa: E402
 from roi_cases import (ABSURD_ROWS, EDGE_CASES, NON_FINITE_ROWS, POSITION_SENSITIVE_EDGE_CASES,  # noqa: E402
                        PS_ROI_ALIGN, PS_ROI_POOL, ROI_ALIGN, ROI_POOL, rois_of)
-from support import DTYPES, assert_close, one_node_model, random_rois, reference_inputs  # noqa: E402
+from support import DTYPES, assert_close, one_node_model, random_rois  # noqa: E402
 
 OPS = [ROI_ALIGN, ROI_POOL, PS_ROI_ALIGN, PS_ROI_POOL]  # aligned=False throughout
 DTYPE_IDS = dict(ids=lambda d: np.dtype(d).name)
@@ -42,12 +41,6 @@ def session(op, x, rois, oh, ow, scale=1.0, ratio=-1):
 
 def on_cuda(op, x, rois, oh, ow, scale=1.0, ratio=-1):
     return session(op, x, rois, oh, ow, scale, ratio).run(None, {"X": x, "rois": rois})[0]
-
-
-def torchvision_on_cuda(op, x, rois, oh, ow, scale=1.0, ratio=-1):
-    tx, tr = (t.cuda() for t in reference_inputs(x, rois))
-    args = [tx, tr, (oh, ow), scale] + ([ratio] if op.sampling_ratio else [])
-    return getattr(torchvision.ops, op.reference)(*args).cpu().numpy()
 
 
 def assert_same_bits(a, b):
@@ -91,7 +84,7 @@ def assert_gap_is_torchvisions(y, cpu, theirs_cuda, theirs_cpu, dtype):
 
 def check(op, x, rois, oh, ow, scale=1.0, ratio=-1):
     y = on_cuda(op, x, rois, oh, ow, scale, ratio)
-    theirs = torchvision_on_cuda(op, x, rois, oh, ow, scale, ratio)
+    theirs = op.theirs(x, rois, oh, ow, scale, ratio, device="cuda")
     assert_is_body(op, y, op.cuda_body(x, rois, oh, ow, scale, ratio),
                    (theirs, op.theirs(x, rois, oh, ow, scale, ratio)))
     op.assert_matches(y, theirs, x.dtype.type)
@@ -123,7 +116,7 @@ def test_random(op, dtype, seed):
     x = op.feature(rng, 3, 21, 25, 38, oh, ow, dtype)
     rois = random_rois(rng, 300, 3, 76, dtype)
     y = on_cuda(op, x, rois, oh, ow, 0.5, ratio)
-    theirs = (torchvision_on_cuda(op, x, rois, oh, ow, 0.5, ratio),
+    theirs = (op.theirs(x, rois, oh, ow, 0.5, ratio, device="cuda"),
               op.theirs(x, rois, oh, ow, 0.5, ratio))
     assert_is_body(op, y, op.cuda_body(x, rois, oh, ow, 0.5, ratio), theirs)
     op.assert_matches(y, theirs[0], dtype)
@@ -149,7 +142,7 @@ def test_invalid_batch_index_gives_zeros(op, dtype):
     y = on_cuda(op, x, rois, 2, 2)
     assert (y[:6] == 0).all()
     assert_is_body(op, y, op.cuda_body(x, rois, 2, 2))
-    op.assert_matches(y[6:], torchvision_on_cuda(op, x, rois[6:], 2, 2), dtype)
+    op.assert_matches(y[6:], op.theirs(x, rois[6:], 2, 2, device="cuda"), dtype)
 
 
 @pytest.mark.parametrize("op", OPS, ids=str)
@@ -175,7 +168,7 @@ def test_inputs_and_output_on_the_device(op):
     binding.bind_output("Y0", "cuda")
     sess.run_with_iobinding(binding)
     y = binding.copy_outputs_to_cpu()[0]
-    theirs = torchvision_on_cuda(op, x, rois, 7, 7, 1.0, 2)
+    theirs = op.theirs(x, rois, 7, 7, 1.0, 2, device="cuda")
     op.assert_matches(y, theirs, np.float32)
     assert_is_body(op, y, op.cuda_body(x, rois, 7, 7, 1.0, 2),
                    (theirs, op.theirs(x, rois, 7, 7, 1.0, 2)))

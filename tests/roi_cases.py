@@ -58,8 +58,9 @@ class RoIOp:
         return run_node(self.name, {"X": x, "rois": rois}, threads=threads,
                         **self.attrs(oh, ow, scale, ratio, aligned))
 
-    def theirs(self, x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False):
-        tx, tr = reference_inputs(x, rois)
+    def theirs(self, x, rois, oh, ow, scale=1.0, ratio=-1, aligned=False, device="cpu"):
+        """torchvision's op on `device` (gpu_tests pass "cuda"), as numpy."""
+        tx, tr = (t.to(device) for t in reference_inputs(x, rois))
         args = [tx, tr, (oh, ow), scale]
         args += [ratio] if self.sampling_ratio else []
         args += [aligned] if self.aligned else []
@@ -67,7 +68,7 @@ class RoIOp:
         # level, run ours alone and start in a second instead of five.
         import torchvision.ops
 
-        return getattr(torchvision.ops, self.reference)(*args).numpy()
+        return getattr(torchvision.ops, self.reference)(*args).cpu().numpy()
 
     def assert_matches(self, y, ref, dtype):
         """Our result against torchvision's (float32 for float16 inputs). Both
