@@ -122,6 +122,14 @@ def nms_buffer(boxes, scores, threshold, chunk_rows=0):
                  _ptr(scores))
 
 
+def thread_at(grid: tuple[int, int, int, int, int], index: int) -> tuple[int, ...]:
+    """(k, c0, ph, pw, count_c) of thread `index` of the roi pooling kernels'
+    grid (num_rois, channels, channels per thread, pooled_h, pooled_w)."""
+    out = (_I64 * 5)()
+    _call("ort_roi_host_thread_at", _shape(*grid), _I64(index), out)
+    return tuple(out)
+
+
 def nms_mask_bytes(n: int) -> int:
     """Bytes of NMS's device mask chunk for n boxes (NmsMaskWords)."""
     _LIB.ort_roi_host_nms_mask_bytes.restype = _I64

@@ -144,3 +144,29 @@ def test_roi_pool_takes_the_first_of_equal_values_as_torchvision(dtype):
     y, ref = host_grid.roi_pool(x, rois, 3, 4), ROI_POOL.theirs(x, rois, 3, 4)
     assert (y == 0).all() and np.signbit(ref).any() and not np.signbit(ref).all()
     np.testing.assert_array_equal(np.signbit(y), np.signbit(ref))
+
+
+# (num_rois, channels, channels per thread, pooled_h, pooled_w): threads in all.
+THREAD_GRIDS = [(3, 10, 4, 2, 3),                       # 54, a short last block
+                (1_000, 256, 8, 7, 7),                  # a detector's, 1,568,000
+                (65_537, 257, 1, 15, 17),               # 2^32 - 1: the last 32-bit one
+                (2**24, 8, 8, 16, 16),                  # 2^32: the first 64-bit one
+                (10**7, 256, 4, 7, 7),                  # 3.1e10
+                (3, 2**33 + 5, 8, 3, 2)]                # a channel count past 32 bits
+
+
+@pytest.mark.parametrize("grid", THREAD_GRIDS, ids=str)
+def test_thread_decode_in_32_and_64_bits(grid):
+    # The roi kernels decode a thread index in 32 bits when the whole grid
+    # fits, in 64 otherwise; both must give Python's integer arithmetic.
+    rois, channels, per, ph, pw = grid
+    blocks = -(-channels // per)
+    threads = rois * blocks * ph * pw
+    rng = np.random.default_rng(threads % 1000)
+    indices = {0, 1, pw - 1, pw, pw * ph, threads - 1, threads - pw, 2**31, 2**32 - 1, 2**32}
+    indices = sorted(i for i in indices | set(rng.integers(0, threads, 200).tolist())
+                     if 0 <= i < threads)
+    for i in indices:
+        c0 = i // (pw * ph) % blocks * per
+        want = (i // (pw * ph * blocks), c0, i // pw % ph, i % pw, min(per, channels - c0))
+        assert host_grid.thread_at(grid, i) == want, (grid, i)

@@ -23,13 +23,30 @@ struct BinThread {
   int64_t count_c;  // how many of the block's channels exist (the last block may be short)
 };
 
+// A thread index as (roi, channel block, row, column). A GPU divides 64-bit
+// integers in a software routine of dozens of instructions, 32-bit ones in
+// a few: a grid of fewer than 2^32 threads (all but absurd ones) decodes in
+// 32 bits, a larger one in 64. MultiScaleRoIAlign's kernel ran about 11%
+// faster for it on an H100 (README, "CUDA").
 ORT_ROI_HD BinThread ThreadAt(const BinGrid& g, int64_t index) {
+  const int64_t blocks = g.blocks();
   BinThread t;
-  t.pw = index % g.pooled_w;
-  t.ph = index / g.pooled_w % g.pooled_h;
-  const int64_t bins = g.pooled_h * g.pooled_w;
-  t.c0 = index / bins % g.blocks() * g.per_thread;
-  t.k = index / (bins * g.blocks());
+  if (g.threads() <= 0xFFFFFFFF) {  // then so is every index and every factor of it
+    const uint32_t w = static_cast<uint32_t>(g.pooled_w), h = static_cast<uint32_t>(g.pooled_h);
+    const uint32_t b = static_cast<uint32_t>(blocks);
+    const uint32_t row = static_cast<uint32_t>(index) / w;  // index over (k, block, ph)
+    const uint32_t plane = row / h;                          // index over (k, block)
+    t.pw = static_cast<uint32_t>(index) - row * w;
+    t.ph = row - plane * h;
+    t.k = plane / b;
+    t.c0 = (plane - static_cast<uint32_t>(t.k) * b) * g.per_thread;
+  } else {
+    t.pw = index % g.pooled_w;
+    t.ph = index / g.pooled_w % g.pooled_h;
+    const int64_t bins = g.pooled_h * g.pooled_w;
+    t.c0 = index / bins % blocks * g.per_thread;
+    t.k = index / (bins * blocks);
+  }
   t.count_c = g.channels - t.c0 < g.per_thread ? g.channels - t.c0 : g.per_thread;
   return t;
 }

@@ -22,6 +22,7 @@ namespace ort_roi {
 // The most feature maps the CUDA kernel takes: they travel in the kernel's
 // arguments (see MultiScaleRoIAlignCudaArgs). FPN detectors use 4 or 5.
 constexpr int64_t kMultiScaleCudaMaxLevels = kMaxLevelThresholds;
+constexpr int64_t kMultiScaleRoIAlignCudaChannels = 8;  // channels per thread (RoIAlignBin)
 
 // Everything a thread needs, passed to the kernel by value: the maps' device
 // pointers and shapes need no device array (no allocation, no copy).
@@ -66,7 +67,8 @@ MultiScaleRoIAlignCudaArgs<T> MakeMultiScaleRoIAlignCudaArgs(const MultiScaleRoI
 
 template <typename T>
 ORT_ROI_HD BinGrid MultiScaleRoIAlignCudaGrid(const MultiScaleRoIAlignCudaArgs<T>& a) {
-  return BinGrid{a.num_rois, a.channels, kRoIAlignCudaChannels, a.output_height, a.output_width};
+  return BinGrid{a.num_rois, a.channels, kMultiScaleRoIAlignCudaChannels, a.output_height,
+                 a.output_width};
 }
 
 template <typename T>
@@ -90,9 +92,10 @@ ORT_ROI_HD void MultiScaleRoIAlignCudaThread(const MultiScaleRoIAlignCudaArgs<T>
   const int64_t n = l < 0 ? -1 : ValidBatchIndex(Load<A>(r[0]), a.batch);
   const int64_t m = l < 0 ? 0 : l;  // n < 0 reads no map: any level's shape will do
   const int64_t bins = oh * ow;
-  RoIAlignBin(roi, n, a.scale[m], a.aligned, a.sampling_ratio, oh, ow, t.ph, t.pw, a.x[m],
-              a.channels, a.height[m], a.width[m], t.c0,
-              y + (t.k * a.channels + t.c0) * bins + t.ph * ow + t.pw, bins);
+  RoIAlignBin<kMultiScaleRoIAlignCudaChannels>(
+      roi, n, a.scale[m], a.aligned, a.sampling_ratio, oh, ow, t.ph, t.pw, a.x[m], a.channels,
+      a.height[m], a.width[m], t.c0, y + (t.k * a.channels + t.c0) * bins + t.ph * ow + t.pw,
+      bins);
 }
 
 }  // namespace ort_roi

@@ -4,6 +4,8 @@
 //
 // One thread computes one bin (roi, ph, pw) for a block of channels: the
 // bilinear taps of each sample are computed once and used for all of them.
+// RoIAlign's block is 4 channels, MultiScaleRoIAlign's 8: of 1, 2, 4 and 8,
+// the fastest for each on an H100 (README, "CUDA").
 // Consecutive threads take consecutive pw, so their reads of X and their
 // writes of Y lie close together. Arithmetic is torchvision's CUDA kernel's:
 // per sample w1*v1 + w2*v2 + w3*v3 + w4*v4, summed in sample order, divided
@@ -22,7 +24,7 @@
 
 namespace ort_roi {
 
-constexpr int64_t kRoIAlignCudaChannels = 8;  // channels per thread
+constexpr int64_t kRoIAlignCudaChannels = 4;  // channels per thread
 
 ORT_ROI_HD BinGrid RoIAlignCudaGrid(const RoIAlignParams& p, const RoIPoolingShape& s) {
   return BinGrid{s.num_rois, s.channels, kRoIAlignCudaChannels, p.output_height, p.output_width};
@@ -51,7 +53,7 @@ ORT_ROI_HD int64_t ValidBatchIndex(A b, int64_t batch) {
 // RoIAlign (and MultiScaleRoIAlign through RoIAlignBin) and PSRoIAlign.
 // The channel loop stays a plain loop: unrolled through ForChannels, as the
 // pooling kernels are, RoIAlign's bench_cuda.py workload ran about 20%
-// slower on an H100 (0.70-0.75 ms against 0.60).
+// slower on an H100 (0.70-0.75 ms against 0.60, with 8 channels a thread).
 template <typename T, typename A>
 ORT_ROI_HD void AddBinSamples(const RoIAlignBox<A>& box, int64_t ph, int64_t pw, const T* x,
                               int64_t channel_stride, int64_t count_c, int64_t height,
@@ -77,18 +79,17 @@ ORT_ROI_HD void AddBinSamples(const RoIAlignBox<A>& box, int64_t ph, int64_t pw,
   }
 }
 
-// Bin `pw, ph` of roi `k` for channels [c0, c0 + kRoIAlignCudaChannels) of
-// one level's map x [N, C, H, W]; writes y at `out` + c * out_channel_stride.
-// Shared with MultiScaleRoIAlign, which picks the level and scale first.
-template <typename T, typename A>
+// Bin `pw, ph` of roi `k` for channels [c0, c0 + kChannels) of one level's
+// map x [N, C, H, W]; writes y at `out` + c * out_channel_stride. Shared
+// with MultiScaleRoIAlign, which picks the level and scale first.
+template <int64_t kChannels, typename T, typename A>
 ORT_ROI_HD void RoIAlignBin(const A* roi, int64_t n, A spatial_scale, bool aligned,
                             int64_t sampling_ratio, int64_t pooled_h, int64_t pooled_w,
                             int64_t ph, int64_t pw, const T* x, int64_t channels, int64_t height,
                             int64_t width, int64_t c0, T* out, int64_t out_channel_stride) {
-  A acc[kRoIAlignCudaChannels];
-  for (int64_t c = 0; c < kRoIAlignCudaChannels; ++c) acc[c] = A(0);
-  const int64_t count_c = channels - c0 < kRoIAlignCudaChannels ? channels - c0
-                                                                : kRoIAlignCudaChannels;
+  A acc[kChannels];
+  for (int64_t c = 0; c < kChannels; ++c) acc[c] = A(0);
+  const int64_t count_c = channels - c0 < kChannels ? channels - c0 : kChannels;
   const RoIAlignBox<A> box =
       MakeRoIAlignBox(roi, spatial_scale, aligned, pooled_h, pooled_w, sampling_ratio);
   if (n >= 0 && box.finite) {
@@ -108,10 +109,11 @@ ORT_ROI_HD void RoIAlignCudaThread(const RoIAlignParams& p, const RoIPoolingShap
   const T* r = rois + 5 * t.k;
   const A roi[4] = {Load<A>(r[1]), Load<A>(r[2]), Load<A>(r[3]), Load<A>(r[4])};
   const int64_t bins = p.output_height * p.output_width;
-  RoIAlignBin(roi, ValidBatchIndex(Load<A>(r[0]), s.batch), static_cast<A>(p.spatial_scale),
-              p.aligned != 0, p.sampling_ratio, p.output_height, p.output_width, t.ph, t.pw, x,
-              s.channels, s.height, s.width, t.c0,
-              y + (t.k * s.channels + t.c0) * bins + t.ph * p.output_width + t.pw, bins);
+  RoIAlignBin<kRoIAlignCudaChannels>(
+      roi, ValidBatchIndex(Load<A>(r[0]), s.batch), static_cast<A>(p.spatial_scale),
+      p.aligned != 0, p.sampling_ratio, p.output_height, p.output_width, t.ph, t.pw, x, s.channels,
+      s.height, s.width, t.c0, y + (t.k * s.channels + t.c0) * bins + t.ph * p.output_width + t.pw,
+      bins);
 }
 
 }  // namespace ort_roi
